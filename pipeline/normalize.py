@@ -1,0 +1,234 @@
+"""Decoded text → normalized text: simplified script, half-width digits, no chrome, no spam.
+
+Every change that is more than whitespace is recorded as a repair (kind, line, before, after)
+so a reviewer can see what the text looked like before we touched it. Line numbers in the
+store refer to the normalized text this module returns.
+
+Order matters: mojibake is repaired on the decoded characters (it is a byte-level accident),
+then pinyin is stripped, then widths unified, then the script converted, and only then are
+chrome and spam recognised — their patterns are written once, in simplified characters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .t2s import count_traditional, to_simplified
+
+# --- width ---------------------------------------------------------------------------------
+
+_FULL_TO_HALF = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ％＋"}
+_FULL_TO_HALF[ord("\u3000")] = ord(" ")
+_FULL_TO_HALF[ord("\xa0")] = ord(" ")
+_HALF_TO_FULL_PUNCT = {"(": "（", ")": "）", ",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
+_CJK = r"\u3400-\u9fff\uff08\uff09\uff0c\uff1a\uff1b\u3001\u3002\u201c\u201d\u300a\u300b"
+_PUNCT_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])[(),:;!?]|[(),:;!?](?=[{_CJK}])")
+_FULLWIDTH_DOT = re.compile(r"(?<=\d)．(?=\d)")
+
+
+def unify_width(text: str) -> str:
+    """Full-width digits and letters → ASCII; ASCII punctuation touching Chinese text →
+    the full-width form the form itself prints (（一）, ：, ，). URLs and decimals keep theirs."""
+    text = text.translate(_FULL_TO_HALF)
+    text = _FULLWIDTH_DOT.sub(".", text)
+    # an enumerator like 1． before Chinese is the same as 1.
+    text = re.sub(r"(?<=\d)．", ".", text)
+    return _PUNCT_NEAR_CJK.sub(lambda m: _HALF_TO_FULL_PUNCT[m.group()], text)
+
+
+# --- pinyin --------------------------------------------------------------------------------
+
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_NEUTRAL = "de|le|ma|me|men|zi|ge|ba|ne|zhe|shang|li|tou|men"
+_PINYIN = re.compile(
+    rf"(?<=[\u3400-\u9fff])[(（](?:[a-zü]*[{_TONED}][a-zü{_TONED}]*|{_NEUTRAL})[)）]"
+)
+
+
+def strip_pinyin(text: str) -> tuple[str, int]:
+    """Remove pinyin inserted after a character (區(qū) → 區). Real parentheses survive:
+    the content must be one pinyin syllable with a tone mark (or a neutral-tone syllable)."""
+    return _PINYIN.subn("", text)
+
+
+# --- mojibake ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _gbk_symbol_chars() -> frozenset[str]:
+    """Characters of GBK rows A6–A9 (Greek, Cyrillic, pinyin/bopomofo, box drawing): text
+    that contains them next to Chinese is almost always GBK decoded one byte off."""
+    chars = set()
+    for lead in range(0xA6, 0xAA):
+        for trail in range(0xA1, 0xFF):
+            try:
+                chars.add(bytes([lead, trail]).decode("gbk"))
+            except UnicodeDecodeError:
+                pass
+    return frozenset(chars)
+
+
+_HEADING_TOPICS = (
+    "主动公开情况", "主动公开方面", "依申请公开情况", "依申请公开方面", "政府信息管理情况", "政府信息管理方面",
+    "政府信息公开平台建设情况", "平台建设情况", "政府信息公开监督保障", "政府信息公开监督保障情况", "监督保障方面",
+    "存在的主要问题", "改进措施", "改进情况", "主要问题", "其他需要报告的事项",
+)
+_ENUMS = "一二三四五六七八九"
+
+
+@lru_cache(maxsize=1)
+def _heading_vocabulary() -> tuple[str, ...]:
+    return tuple(f"（{n}）{topic}" for n in _ENUMS for topic in _HEADING_TOPICS)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _quality(s: str) -> float:
+    good = sum(1 for ch in s if "\u4e00" <= ch <= "\u9fff" or ch in "（）、，。：；")
+    bad = sum(1 for ch in s if ch in "\ufffd?" or ch in _gbk_symbol_chars())
+    return good - 3 * bad
+
+
+def repair_mojibake_line(line: str) -> tuple[str, str] | None:
+    """Repair a line of GBK text that was decoded one byte off (seed 002:
+    ``?。ㄒ唬┲鲃庸_情況`` is （一）主動公開情況). Returns (repaired, how) or None.
+
+    The bytes are recovered by re-encoding, realigned by dropping 0–3 leading bytes, and
+    decoded again. Pairs that the first wrong decoding could not map were dropped by the
+    site, so a few characters stay lost; a short line is then snapped to the known heading
+    it is nearest to (at most two edits), and the repair says which way it was made."""
+    stripped = strip_pinyin(line)[0].strip()
+    symbols = _gbk_symbol_chars()
+    if not stripped or len(stripped) > 60 or sum(ch in symbols for ch in stripped) < 1:
+        return None
+    # gb18030 round-trips the private-use characters that unmapped pairs decoded to
+    raw = stripped.encode("gb18030", errors="replace")
+    best = max((raw[k:].decode("gb18030", errors="replace") for k in range(4)), key=_quality)
+    best = best.lstrip("?\ufffd .。")
+    if _quality(best) <= _quality(stripped):
+        return None
+    simplified = to_simplified(best)
+    nearest = min(_heading_vocabulary(), key=lambda h: _edit_distance(simplified, h))
+    distance = _edit_distance(simplified, nearest)
+    if distance <= 2 and distance <= len(nearest) // 4:
+        return nearest, f"realigned GBK bytes, snapped to known heading ({distance} edits)"
+    if "\ufffd" in best:
+        return None
+    return best, "realigned GBK bytes"
+
+
+# --- chrome, spam, page furniture -------------------------------------------------------------
+
+_SPAM_WORDS = ("无码", "精品", "中文字幕", "高清", "美女", "在线视频", "国产", "呦", "成人", "伦理", "日韩", "欧美", "彩票", "博彩", "百家乐", "娱乐城", "棋牌", "不卡", "一区二区", "av")
+_CHROME_LINE = re.compile(
+    r"^(?:当前位置|您现在的位置|您的位置|所在位置|首页\s*[>＞»]|信息来源|【?字体|视力保护色|打印本页|关闭窗口|分享到|扫一扫|"
+    r"附件下载|附件[:：]?$|相关词条|热门词条|联络我们|联系我们$|触碰右侧展开|网站地图|版权所有|主办单位|返回顶部|上一篇|下一篇|"
+    r"相关解读|相关链接|[×x]$|-+$|【打印】|【关闭】)"
+)
+_CHROME_MAX_LINE = 120  # a longer line is report text with chrome inside, cut by span
+_BREADCRUMB_SPAN = re.compile(r"^(?:当前位置|您现在的位置)[:： ].{0,400}?(?:相关链接[:：]?\s*-->|-->)\s*")
+_TRAILING_CHROME = re.compile(r"\s*(?:附件下载|打印本页|关闭窗口)\s*[:：]?\s*$")
+_PAGE_NUMBER = re.compile(r"^\s*(?:[-－—]\s*\d{1,3}\s*[-－—]|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
+_ARCHIVE_HEADER = re.compile(r"^(?:标题|发布时间|文号|发布机构|栏目|原文链接|本地目录|页面链接与图片详见)[:：]?\s*(.*)$")
+_ARCHIVE_BODY_MARK = re.compile(r"^=+\s*正文\s*=+$")
+
+
+def is_spam(line: str) -> bool:
+    low = line.lower()
+    return sum(w in low for w in _SPAM_WORDS) >= 3
+
+
+@dataclass
+class Normalized:
+    text: str
+    repairs: list[dict] = field(default_factory=list)
+    source_script: str = "simplified"
+    header: dict[str, str] = field(default_factory=dict)  # site-archive metadata (标题, 发布时间 …)
+
+
+def source_script(text: str) -> str:
+    """simplified · traditional · mixed, by the share of CJK characters that t2s changes."""
+    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    changed = count_traditional(text)
+    if changed == 0 or cjk == 0:
+        return "simplified"
+    return "traditional" if changed / cjk >= 0.03 else "mixed"
+
+
+def normalize(text: str) -> Normalized:
+    """Normalize decoded report text; see the module docstring for the order of steps."""
+    repairs: list[dict] = []
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    # pinyin first: it was inserted after the mojibake happened (區(qū) inside a garbled line)
+    text, pinyin = strip_pinyin(text)
+    if pinyin:
+        repairs.append({"kind": "pinyin", "count": pinyin, "how": "removed pinyin annotations like 區(qū)"})
+
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        fixed = repair_mojibake_line(line)
+        if fixed:
+            lines[i] = fixed[0]
+            repairs.append({"kind": "mojibake", "line": i + 1, "before": line.strip(), "after": fixed[0], "how": fixed[1]})
+    text = "\n".join(lines)
+
+    script = source_script(text)
+    if script != "simplified":
+        text = to_simplified(text)
+        repairs.append({"kind": "t2s", "how": f"converted {script} script to simplified (OpenCC t2s)"})
+
+    widened = unify_width(text)
+    if widened != text:
+        repairs.append({"kind": "width", "how": "unified full/half-width digits, letters and punctuation"})
+    text = widened
+
+    out: list[str] = []
+    header: dict[str, str] = {}
+    in_header = text.lstrip().startswith("标题")
+    for n, line in enumerate(text.split("\n"), 1):
+        line = line.strip()
+        if not line:
+            continue
+        if in_header:
+            m = _ARCHIVE_HEADER.match(line)
+            if m:
+                header[line.split(":")[0].split("：")[0]] = m.group(1).strip()
+                repairs.append({"kind": "archive_header", "line": n, "before": line})
+                continue
+            in_header = False
+            if _ARCHIVE_BODY_MARK.match(line):
+                repairs.append({"kind": "archive_header", "line": n, "before": line})
+                continue
+        kind = _line_kind(line)
+        if kind:
+            repairs.append({"kind": kind, "line": n, "before": line[:200]})
+            continue
+        cut = _BREADCRUMB_SPAN.sub("", line)
+        cut = _TRAILING_CHROME.sub("", cut)
+        if cut != line:
+            repairs.append({"kind": "chrome", "line": n, "before": line[: len(line) - len(cut)][:300] if cut and line.endswith(cut) else line[:120] + "…", "after": cut[:80] + "…"})
+            line = cut
+            if not line:
+                continue
+        out.append(line)
+    return Normalized("\n".join(out), repairs, script, header)
+
+
+def _line_kind(line: str) -> str | None:
+    if _PAGE_NUMBER.match(line):
+        return "page_number"
+    if len(line) <= _CHROME_MAX_LINE and is_spam(line):
+        return "spam"
+    if len(line) <= _CHROME_MAX_LINE and _CHROME_LINE.match(line):
+        return "chrome"
+    return None
