@@ -258,12 +258,21 @@ def _review_identities(table: TableSpec) -> tuple[Identity, ...]:
     )
 
 
+def table_identities(table: TableSpec) -> tuple[Identity, ...]:
+    """The identities that hold inside one table (cross-report ones live in checks)."""
+    if table.name == "applications":
+        return _application_identities(table)
+    if table.name == "review_litigation":
+        return _review_identities(table)
+    return ()
+
+
 def _form(form_id: str, active: TableSpec, applications: TableSpec) -> FormSpec:
     review = _review()
     return FormSpec(
         form_id,
         {"active_disclosure": active, "applications": applications, "review_litigation": review},
-        _application_identities(applications) + _review_identities(review),
+        table_identities(applications) + table_identities(review),
     )
 
 

@@ -1,0 +1,399 @@
+"""Extract the three standard tables from normalized text, whatever the layout.
+
+One mechanism serves every layout we have met (one cell per line, pipes, HTML rows, the whole
+table on one line, PDF text emitted column by column): the region of a table is searched for
+its row labels *in form order*, and the numbers between one label and the next belong to the
+first. Then:
+
+* as many numbers as cells → read directly;
+* fewer, longer digit strings → run-together; cut by ``splitting`` with the identities;
+* labels with no numbers, followed by a block of k×columns numbers → the block was emitted
+  column by column (PDF text): assign it so, and where the row totals say the column order
+  was off, find the order the identities accept that moves the fewest columns.
+
+Every cell keeps its raw text, its line in the normalized text and how it was obtained.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import permutations
+
+from .form import APPLICANT_COLUMNS, FormSpec, Row, TableSpec, form_spec, table_identities
+from .identities import identity_violations
+from .meta import Section
+from .splitting import joint_solve, split_grouped, split_plain, split_with_total
+
+_TOKEN = re.compile(
+    r"(?P<num>(?<![\d.])-?\d+(?:\.\d+)?)(?:元|万元|件|条)?"
+    r"|(?P<blank>(?<![^\s|])(?:-|/|—|－|／|–|&nbsp;)(?![^\s|]))"
+)
+
+
+_TRAILING_EMPTY_CELL = re.compile(r"[ \t]*\|?[ \t]*\n[ \t]*\|[ \t]*(?:\n|$)")
+
+
+@dataclass
+class Token:
+    text: str  # the digits (or blank marker)
+    raw: str
+    offset: int  # in the normalized text
+    blank: bool = False
+
+
+@dataclass
+class Cell:
+    table: str
+    row_key: str
+    column_key: str
+    value: Decimal | None
+    raw: str | None
+    offset: int | None
+    how: str  # read · split · unresolved · missing
+    candidates: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class TableResult:
+    name: str
+    found: bool
+    cells: list[Cell]
+    notes: list[str] = field(default_factory=list)
+
+
+def tokens_in(text: str, start: int, end: int) -> list[Token]:
+    out = []
+    for m in _TOKEN.finditer(text, start, end):
+        if m.group("num") is not None:
+            out.append(Token(m.group("num"), m.group(0), m.start()))
+        else:
+            out.append(Token("", m.group(0), m.start(), blank=True))
+    return out
+
+
+def _label_regex(row: Row | object) -> re.Pattern:
+    enum = getattr(row, "enum", "")
+    # the enumerator may stand a few characters before the anchor (5.属于三类内部事务信息)
+    prefix = rf"(?:{re.escape(enum)}[^\d\n|]{{0,8}}?)?" if enum else ""
+    return re.compile(prefix + row.anchor)
+
+
+def find_row_labels(text: str, start: int, end: int, table: TableSpec) -> list[tuple[Row, int, int]]:
+    """Row labels in form order: each is searched after the previous one found, so a
+    generic word (其他, 总计) can only match where its row stands."""
+    found = []
+    pos = start
+    for row in table.rows:
+        m = _label_regex(row).search(text, pos, end)
+        if m:
+            found.append((row, m.start(), m.end()))
+            pos = m.end()
+    return found
+
+
+def _boundaries(text: str, start: int, end: int, table: TableSpec, labels) -> list[int]:
+    heads = [m.start() for h in table.headings for m in _label_regex(h).finditer(text, start, end)]
+    return sorted({s for _, s, _ in labels} | set(heads) | {end})
+
+
+def _cell(table: str, row: Row, col, tok: Token | None, how: str, value=None, note: str = "", candidates=None) -> Cell:
+    if tok is not None and how == "read":
+        value = None if tok.blank else Decimal(tok.text)
+    return Cell(table, row.key, col.key, value, tok.raw if tok else None, tok.offset if tok else None, how, candidates or [], note)
+
+
+def _missing(table: TableSpec, row: Row, note: str) -> list[Cell]:
+    return [Cell(table.name, row.key, c.key, None, None, None, "missing", [], note) for c in table.columns_of(row)]
+
+
+def _has_total(table: TableSpec, row: Row) -> bool:
+    cols = table.columns_of(row)
+    return bool(cols) and cols[-1].key == "total"
+
+
+def _row_cells(table: TableSpec, row: Row, toks: list[Token]) -> tuple[list[Cell], list[tuple[int, ...]] | None]:
+    """Cells of one row from its tokens. Returns (cells, split candidates or None)."""
+    cols = table.columns_of(row)
+    if len(toks) == len(cols):
+        return [_cell(table.name, row, c, t, "read") for c, t in zip(cols, toks)], None
+    digits = [t for t in toks if not t.blank and re.fullmatch(r"\d+", t.text)]
+    if toks and len(digits) == len(toks) and len(toks) < len(cols) and sum(len(t.text) for t in toks) >= len(cols):
+        strings = [t.text for t in toks]
+        cands = split_with_total(strings, len(cols)) if _has_total(table, row) else split_plain(strings, len(cols))
+        return [], cands
+    if not toks:
+        return _missing(table, row, "row label found, no values"), None
+    return _missing(table, row, f"{len(toks)} values for {len(cols)} cells: " + " ".join(t.raw for t in toks)), None
+
+
+@dataclass
+class Unit:
+    """Rows whose values are not yet decided: a run-together row (alternatives = its cuts)
+    or a column-major block whose printed column order breaks the row totals
+    (alternatives = the column orders the totals accept). The table's identities decide."""
+
+    kind: str  # split · reorder
+    rows: list[Row]
+    toks: list[Token]
+    alternatives: list[dict[str, tuple]]  # row_key → values, one dict per alternative
+    moved: list[int] = field(default_factory=list)  # reorder: columns moved per alternative
+    note: str = ""
+
+
+def _unit_cells(table: TableSpec, unit: Unit, chosen: dict[str, tuple] | None, note: str, shown=()) -> list[Cell]:
+    out = []
+    for r_i, row in enumerate(unit.rows):
+        cols = table.columns_of(row)
+        for c_i, col in enumerate(cols):
+            if unit.kind == "reorder":
+                tok = unit.toks[c_i * len(unit.rows) + r_i]  # printed position, for raw/line
+                if chosen is None:
+                    out.append(Cell(table.name, row.key, col.key, None, tok.raw, tok.offset, "unresolved", list(shown), note))
+                else:
+                    v = chosen[row.key][c_i]
+                    out.append(Cell(table.name, row.key, col.key, None if v is None else Decimal(v), tok.raw, tok.offset, "read", [], note))
+                continue
+            raw = " ".join(t.raw for t in unit.toks)
+            off = unit.toks[0].offset if unit.toks else None
+            if chosen is None:
+                out.append(Cell(table.name, row.key, col.key, None, raw, off, "unresolved", list(shown), note))
+            else:
+                out.append(Cell(table.name, row.key, col.key, Decimal(chosen[row.key][c_i]), raw, off, "split", [], note))
+    return out
+
+
+def _split_unit(row: Row, toks: list[Token], cands: list[tuple[int, ...]]) -> Unit:
+    return Unit("split", [row], toks, [{row.key: c} for c in cands])
+
+
+def _column_major(table: TableSpec, rows: list[Row], toks: list[Token]) -> tuple[list[Cell], Unit | None, str]:
+    """Assign a block emitted column by column. If the rows carry a total and the printed
+    column order breaks it, every column order the totals accept becomes an alternative for
+    the table's identities to decide (洪泽: the 总计 column printed before 其他)."""
+    cols = table.columns_of(rows[0])
+    groups = [toks[i * len(rows): (i + 1) * len(rows)] for i in range(len(cols))]
+    note = "block printed column by column"
+    if _has_total(table, rows[0]) and not _groups_balance(groups, range(len(cols))):
+        accepted = _accepted_orders(groups)
+        if accepted:
+            unit = Unit("reorder", rows, toks, [], note=note + "; column order decided by the identities")
+            for moved, perm in accepted:
+                unit.alternatives.append({row.key: tuple(_int(groups[p][r_i]) for p in perm) for r_i, row in enumerate(rows)})
+                unit.moved.append(moved)
+            return [], unit, unit.note
+        note += "; no column order satisfies the row totals"
+    cells = [_cell(table.name, row, col, groups[c_i][r_i], "read", note=note) for r_i, row in enumerate(rows) for c_i, col in enumerate(cols)]
+    return cells, None, note
+
+
+def _int(t: Token) -> int | None:
+    return None if t.blank else int(Decimal(t.text))
+
+
+def _value(t: Token) -> Decimal:
+    return Decimal(0) if t.blank else Decimal(t.text)
+
+
+def _groups_balance(groups, order) -> bool:
+    order = list(order)
+    n = len(groups[0])
+    return all(sum(_value(groups[o][r]) for o in order[:-1]) == _value(groups[order[-1]][r]) for r in range(n))
+
+
+def _accepted_orders(groups) -> list[tuple[int, list[int]]]:
+    """(columns moved, order) for each value-distinct column order the row totals accept."""
+    seen: dict[tuple, tuple[int, list[int]]] = {}
+    for perm in permutations(range(len(groups))):
+        if _groups_balance(groups, perm):
+            moved = sum(1 for i, p in enumerate(perm) if i != p)
+            values = tuple(tuple(g.raw for g in groups[p]) for p in perm)
+            if values not in seen or moved < seen[values][0]:
+                seen[values] = (moved, list(perm))
+    return sorted(seen.values())
+
+
+def extract_labelled(text: str, start: int, end: int, table: TableSpec) -> TableResult:
+    """A table whose rows carry labels (active_disclosure, applications)."""
+    labels = find_row_labels(text, start, end, table)
+    if not labels:
+        return TableResult(table.name, False, [c for r in table.rows for c in _missing(table, r, "table not found")], ["table not found"])
+    bounds = _boundaries(text, start, end, table, labels)
+    cells: list[Cell] = []
+    pending: list[Row] = []
+    units: list[Unit] = []
+    notes: list[str] = []
+    for row, s, e in labels:
+        nxt = next(b for b in bounds if b > s)
+        toks = tokens_in(text, e, nxt)
+        ncols = len(table.columns_of(row))
+        if not toks:
+            pending.append(row)
+            continue
+        block = pending + [row]
+        same_shape = all(len(table.columns_of(r)) == ncols for r in block)
+        if pending and same_shape and len(toks) == len(block) * ncols:
+            block_cells, unit, note = _column_major(table, block, toks)
+            cells += block_cells
+            units += [unit] if unit else []
+            notes.append(f"rows {block[0].key}…{row.key}: {note}")
+        else:
+            for r in pending:
+                cells += _missing(table, r, "row label found, no values")
+            row_cells, cands = _row_cells(table, row, toks)
+            if cands is None:
+                cells += row_cells
+            elif len(cands) == 1:
+                cells += _unit_cells(table, _split_unit(row, toks, cands), {row.key: cands[0]}, "")
+            else:
+                units.append(_split_unit(row, toks, cands))
+        pending = []
+    for r in pending:
+        cells += _missing(table, r, "row label found, no values")
+    found_keys = {r.key for r, _, _ in labels}
+    for r in table.rows:
+        if r.key not in found_keys:
+            cells += _missing(table, r, "row label not found")
+    if units:
+        cells += _resolve_units(table, cells, units, notes)
+    order = {(r.key, c.key): i for i, (r, c) in enumerate((r, c) for r in table.rows for c in table.columns_of(r))}
+    cells.sort(key=lambda c: order.get((c.row_key, c.column_key), 1 << 30))
+    return TableResult(table.name, True, cells, notes)
+
+
+def _resolve_units(table: TableSpec, cells: list[Cell], units: list[Unit], notes: list[str]) -> list[Cell]:
+    """Decide undecided rows by the table's identities, jointly (a row can have two cuts that
+    satisfy its own total — 平潭 （一）予以公开270020130 — and only the columns decide)."""
+    col_keys = {r.key: [c.key for c in table.columns_of(r)] for r in table.rows}
+    fixed: dict[str, dict[str, Decimal | None]] = {}
+    for c in cells:
+        fixed.setdefault(c.row_key, {})[c.column_key] = c.value
+    fixed_grid = {(rk, ck): v for rk, vals in fixed.items() for ck, v in vals.items()}
+    options = {i: list(range(len(u.alternatives))) for i, u in enumerate(units)}
+
+    def consistent(choice: dict[int, int]) -> bool:
+        grid = dict(fixed_grid)
+        for i, alt in choice.items():
+            for rk, vals in units[i].alternatives[alt].items():
+                for ck, v in zip(col_keys[rk], vals):
+                    grid[(rk, ck)] = None if v is None else Decimal(v)
+        return not identity_violations(table, grid)
+
+    searchable = _has_identities(table)
+    solutions, searched = joint_solve(options, consistent) if searchable else ([], False)
+    out = []
+    for i, unit in enumerate(units):
+        alive = sorted({s[i] for s in solutions})
+        if unit.kind == "reorder":
+            pool = alive or list(range(len(unit.alternatives)))
+            least = min(unit.moved[a] for a in pool)
+            best = [a for a in pool if unit.moved[a] == least]
+            if len(best) == 1:
+                out += _unit_cells(table, unit, unit.alternatives[best[0]], unit.note + ("" if alive else "; identities fail in every order, fewest columns moved"))
+                continue
+            alive = best
+        elif len(alive) == 1:
+            n = len(unit.alternatives)
+            out += _unit_cells(table, unit, unit.alternatives[alive[0]], f"{n} cuts fit the row; the column identities leave one" if n > 1 else "")
+            continue
+        why = (
+            "several readings satisfy every identity" if len(alive) > 1
+            else "no reading satisfies the column identities (the source may be wrong)" if searched
+            else "several cuts and no identity decides between them"
+        )
+        notes.append(f"{'/'.join(r.key for r in unit.rows)}: {why}")
+        keep = alive or list(range(len(unit.alternatives)))
+        shown = [" / ".join("·".join("_" if v is None else str(v) for v in unit.alternatives[a][r.key]) for r in unit.rows) for a in keep[:20]]
+        out += _unit_cells(table, unit, None, why, shown)
+    return out
+
+
+def _has_identities(table: TableSpec) -> bool:
+    return bool(table_identities(table))
+
+
+def extract_review(text: str, start: int, end: int, table: TableSpec) -> TableResult:
+    """The review/litigation table: fifteen numbers after its header, in printed order
+    (the rows are column groups of one printed line, so there are no row labels)."""
+    header_end = start
+    for m in re.finditer(r"总\s*计|审\s*结|复议后起诉", text[start:end]):
+        header_end = start + m.end()
+    toks = tokens_in(text, header_end, end) or tokens_in(text, start, end)
+    cols = table.columns
+    n = len(table.rows) * len(cols)
+    if len(toks) == n - 1 and _TRAILING_EMPTY_CELL.match(text, toks[-1].offset + len(toks[-1].raw), end):
+        # pipe layout: the last cell is empty and written as a bare "|" (seed 001)
+        toks.append(Token("", "|", toks[-1].offset + len(toks[-1].raw), blank=True))
+    if not toks:
+        return TableResult(table.name, False, [c for r in table.rows for c in _missing(table, r, "table not found")], ["table not found"])
+    if len(toks) >= n:
+        toks = toks[:n]
+        cells = [_cell(table.name, r, c, toks[i * len(cols) + j], "read") for i, r in enumerate(table.rows) for j, c in enumerate(cols)]
+        return TableResult(table.name, True, cells)
+    if all(re.fullmatch(r"\d+", t.text) for t in toks):
+        cands = split_grouped([t.text for t in toks], len(table.rows), len(cols))
+        raw = " ".join(t.raw for t in toks)
+        if len(cands) == 1:
+            vals = cands[0]
+            return TableResult(table.name, True, [
+                Cell(table.name, r.key, c.key, Decimal(vals[i * len(cols) + j]), raw, toks[0].offset, "split")
+                for i, r in enumerate(table.rows) for j, c in enumerate(cols)
+            ])
+        why = "several cuts satisfy every row total" if cands else "no cut satisfies the row totals"
+        shown = ["·".join(map(str, c)) for c in cands[:20]]
+        cells = []
+        for i, r in enumerate(table.rows):
+            for j, c in enumerate(cols):
+                distinct = {cand[i * len(cols) + j] for cand in cands}
+                if len(distinct) == 1:
+                    cells.append(Cell(table.name, r.key, c.key, Decimal(distinct.pop()), raw, toks[0].offset, "split"))
+                else:
+                    cells.append(Cell(table.name, r.key, c.key, None, raw, toks[0].offset, "unresolved", shown, why))
+        return TableResult(table.name, True, cells, [why])
+    cells = [c for r in table.rows for c in _missing(table, r, f"{len(toks)} values for {n} cells")]
+    return TableResult(table.name, True, cells, [f"{len(toks)} values for {n} cells"])
+
+
+def _region(text: str, sections: list[Section], number: int, start_markers: tuple[str, ...] = ()) -> tuple[int, int] | None:
+    sec = next((s for s in sections if s.number == number), None)
+    if sec is None:
+        return None
+    start = sec.start
+    for marker in start_markers:
+        i = text.find(marker, sec.start, sec.end)
+        if i >= 0:
+            start = i
+            break
+    return start, sec.end
+
+
+def other_handling_undivided(text: str, region: tuple[int, int] | None) -> bool:
+    """True when （六）其他处理 is printed as one row (2019 form, some 2021 reports)."""
+    if region is None:
+        return False
+    part = text[region[0]: region[1]]
+    return "其他处理" in part and "逾期不补正" not in part and "逾期未按收费" not in part
+
+
+def extract_tables(text: str, sections: list[Section], form_id: str) -> tuple[FormSpec, dict[str, TableResult]]:
+    """All three tables of a 2019- or 2021-form report."""
+    apps_region = _region(text, sections, 3)
+    spec = form_spec(form_id, other_handling_undivided(text, apps_region))
+    results: dict[str, TableResult] = {}
+    region = _region(text, sections, 2, ("第二十条", "信息内容"))
+    for name, reg, fn in (
+        ("active_disclosure", region, extract_labelled),
+        ("applications", apps_region, extract_labelled),
+        ("review_litigation", _region(text, sections, 4), extract_review),
+    ):
+        table = spec.tables[name]
+        if reg is None:
+            results[name] = TableResult(name, False, [c for r in table.rows for c in _missing(table, r, "section not found")], ["section not found"])
+        else:
+            results[name] = fn(text, reg[0], reg[1], table)
+    return spec, results
+
+
+__all__ = ["APPLICANT_COLUMNS", "Cell", "TableResult", "extract_tables", "tokens_in"]

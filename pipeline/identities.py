@@ -1,0 +1,80 @@
+"""Evaluate the form's arithmetic identities on extracted cells.
+
+An instance of an identity (one column of the balance, one row's total) is:
+
+* ``ok`` — every cell present and the sums agree;
+* ``violated`` — every cell present and the sums differ: the source or the extraction is
+  wrong, and the instance says by how much;
+* ``implied`` — exactly one cell is blank and the others fix its value: a finding (FORMS.md:
+  the identities may say what a blank must be), never a silent fill;
+* ``incomplete`` — cells are missing or unresolved, so nothing can be said.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .form import Identity, TableSpec, table_identities
+
+Grid = dict[tuple[str, str], Decimal | None]
+
+
+@dataclass(frozen=True)
+class InstanceResult:
+    identity: str
+    location: str
+    status: str  # ok · violated · implied · incomplete
+    left: tuple[tuple[str, str], ...]
+    right: tuple[tuple[str, str], ...]
+    left_sum: Decimal | None
+    right_sum: Decimal | None
+    implied_cell: tuple[str, str] | None = None
+    implied_value: Decimal | None = None
+
+
+def evaluate_instance(identity: Identity, location: str, left, right, grid: Grid, present: set | None = None) -> InstanceResult:
+    """`present` lists cells that exist in the source but are blank (implied candidates);
+    a cell absent from the grid entirely is missing."""
+    cells = list(left) + list(right)
+    if any(c not in grid for c in cells):
+        return InstanceResult(identity.name, location, "incomplete", left, right, None, None)
+    blanks = [c for c in cells if grid[c] is None]
+    lsum = sum((grid[c] or Decimal(0)) for c in left)
+    rsum = sum((grid[c] or Decimal(0)) for c in right)
+    if not blanks:
+        status = "ok" if lsum == rsum else "violated"
+        return InstanceResult(identity.name, location, status, left, right, lsum, rsum)
+    if len(blanks) == 1 and (present is None or blanks[0] in present):
+        cell = blanks[0]
+        value = (rsum - lsum) if cell in left else (lsum - rsum)
+        status = "implied" if value >= 0 else "violated"
+        return InstanceResult(identity.name, location, status, left, right, lsum, rsum, cell, value)
+    if present is not None and all(c in present for c in blanks):
+        # several blanks: a blank is usually an unprinted zero; say what zeros would give
+        status = "implied" if lsum == rsum else "violated"
+        return InstanceResult(identity.name, location, status, left, right, lsum, rsum)
+    return InstanceResult(identity.name, location, "incomplete", left, right, lsum, rsum)
+
+
+def evaluate_table(table: TableSpec, grid: Grid, blanks: set | None = None) -> list[InstanceResult]:
+    """Every instance of every identity of the table."""
+    return [
+        evaluate_instance(ident, loc, left, right, grid, blanks)
+        for ident in table_identities(table)
+        for loc, left, right in ident.instances
+    ]
+
+
+def identity_violations(table: TableSpec, grid: Grid) -> list[InstanceResult]:
+    """Instances whose cells are all known and disagree (the splitting solver's test)."""
+    out = []
+    for ident in table_identities(table):
+        for loc, left, right in ident.instances:
+            vals = [grid.get(c) for c in (*left, *right)]
+            if any(v is None for v in vals):
+                continue
+            if sum(grid[c] for c in left) != sum(grid[c] for c in right):
+                out.append(InstanceResult(ident.name, loc, "violated", left, right, None, None))
+                return out
+    return out
