@@ -45,16 +45,18 @@ def evaluate_instance(identity: Identity, location: str, left, right, grid: Grid
     if not blanks:
         status = "ok" if lsum == rsum else "violated"
         return InstanceResult(identity.name, location, status, left, right, lsum, rsum)
-    if len(blanks) == 1 and (present is None or blanks[0] in present):
-        cell = blanks[0]
-        value = (rsum - lsum) if cell in left else (lsum - rsum)
-        status = "implied" if value >= 0 else "violated"
-        return InstanceResult(identity.name, location, status, left, right, lsum, rsum, cell, value)
-    if present is not None and all(c in present for c in blanks):
-        # several blanks: a blank is usually an unprinted zero; say what zeros would give
-        status = "implied" if lsum == rsum else "violated"
-        return InstanceResult(identity.name, location, status, left, right, lsum, rsum)
-    return InstanceResult(identity.name, location, "incomplete", left, right, lsum, rsum)
+    if present is not None and not all(c in present for c in blanks):
+        return InstanceResult(identity.name, location, "incomplete", left, right, lsum, rsum)
+    # blanks are unknown non-negative counts: only a side that cannot grow enough contradicts
+    left_blank = [c for c in blanks if c in left]
+    right_blank = [c for c in blanks if c in right]
+    if left_blank and right_blank:
+        return InstanceResult(identity.name, location, "implied", left, right, lsum, rsum)
+    gap = (rsum - lsum) if left_blank else (lsum - rsum)
+    if gap < 0:
+        return InstanceResult(identity.name, location, "violated", left, right, lsum, rsum)
+    cell = blanks[0] if len(blanks) == 1 else None
+    return InstanceResult(identity.name, location, "implied", left, right, lsum, rsum, cell, gap if cell else None)
 
 
 def evaluate_table(table: TableSpec, grid: Grid, blanks: set | None = None) -> list[InstanceResult]:

@@ -1,0 +1,165 @@
+"""One dropped file → every row it contributes to the store. Pure: bytes in, rows out.
+
+This is the unit of parallel work: it never touches the database, so workers can run it on
+both cores and the single writer loads the results in batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import PurePosixPath
+
+from .checks import (
+    CheckResult,
+    completeness_checks,
+    identity_checks,
+    prose_consistency,
+    prose_sums,
+)
+from .decode import DecodeError, decode_bytes, html_to_text
+from .extract import extract_tables
+from .form import canonical_label
+from .meta import read_meta
+from .normalize import normalize
+from .prose import prose_metrics, stat_table_metrics
+
+PIPELINE_VERSION = "1"  # bump to re-extract unchanged files after an extraction change
+
+
+def report_id_for(document_id: str) -> str:
+    """A report is its document's content: 16 hex characters are unique enough and readable
+    as a Dagster partition key. A renamed file keeps its report."""
+    return document_id[:16]
+
+
+@dataclass
+class Processed:
+    document: dict
+    report: dict
+    cells: list[dict] = field(default_factory=list)
+    prose: list[dict] = field(default_factory=list)
+    sections: list[dict] = field(default_factory=list)
+    checks: list[dict] = field(default_factory=list)
+
+
+class LineIndex:
+    """Character offset → 1-based line number in the normalized text."""
+
+    def __init__(self, text: str):
+        self._starts = [0]
+        pos = text.find("\n")
+        while pos >= 0:
+            self._starts.append(pos + 1)
+            pos = text.find("\n", pos + 1)
+
+    def __call__(self, offset: int | None) -> int | None:
+        return None if offset is None else bisect_right(self._starts, offset)
+
+
+def _check_rows(report_id: str, results: list[CheckResult]) -> list[dict]:
+    return [
+        {
+            "report_id": report_id,
+            "check_name": r.check_name,
+            "severity": r.severity,
+            "passed": r.passed,
+            "expected": r.expected,
+            "actual": r.actual,
+            "location": r.location,
+            "message": r.message,
+            "details": json.dumps(r.details, ensure_ascii=False, default=str),
+        }
+        for r in results
+    ]
+
+
+def process_bytes(data: bytes, source_path: str) -> Processed:
+    """Decode, normalize, understand, extract and check one file. Never raises for bad
+    input: an unreadable file becomes a document row with its error and a failed check."""
+    document_id = hashlib.sha256(data).hexdigest()
+    report_id = report_id_for(document_id)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    doc = {
+        "document_id": document_id, "source_path": source_path, "size_bytes": len(data), "encoding": None,
+        "raw_text": None, "normalized_text": None, "repairs": "[]", "ingested_at": now, "error": None,
+        "pipeline_version": PIPELINE_VERSION,
+    }
+    report = {
+        "report_id": report_id, "document_id": document_id, "organ": None, "year": None, "form": None,
+        "form_basis": None, "source_script": None, "status": "error", "title": None, "source_path": source_path,
+    }
+    try:
+        decoded = decode_bytes(data, PurePosixPath(source_path).suffix)
+    except DecodeError as exc:
+        doc["error"] = str(exc)
+        return Processed(doc, report, checks=_check_rows(report_id, [CheckResult("document_readable", False, "error", "text or HTML", "unreadable", source_path, str(exc))]))
+    doc["encoding"] = decoded.encoding
+    doc["raw_text"] = decoded.text
+    try:
+        return _process_text(decoded, doc, report)
+    except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the run; it is recorded
+        doc["error"] = f"extraction failed: {type(exc).__name__}: {exc}"
+        report["status"] = "error"
+        return Processed(doc, report, checks=_check_rows(report_id, [CheckResult("document_readable", False, "error", "parsed", "exception", source_path, doc["error"])]))
+
+
+def _process_text(decoded, doc: dict, report: dict) -> Processed:
+    report_id = report["report_id"]
+    text = html_to_text(decoded.text) if decoded.is_html else decoded.text
+    norm = normalize(text)
+    doc["normalized_text"] = norm.text
+    doc["repairs"] = json.dumps(norm.repairs, ensure_ascii=False)
+    line_of = LineIndex(norm.text)
+    meta = read_meta(norm.text, norm.header)
+    report.update(organ=meta.organ, year=meta.year, form=meta.form, form_basis=meta.form_basis,
+                  source_script=norm.source_script, title=meta.title)
+    out = Processed(doc, report)
+    out.sections = [
+        {"report_id": report_id, "section_no": s.number, "title": s.title, "start_line": line_of(s.start), "end_line": line_of(max(s.start, s.end - 1))}
+        for s in meta.sections
+    ]
+    metrics = prose_metrics(norm.text)
+    metrics += stat_table_metrics(norm.text, {m.metric: m.value for m in metrics if m.value is not None})
+    out.prose = [
+        {"report_id": report_id, "metric": m.metric, "value": m.value, "unit": m.unit, "source_line": line_of(m.offset),
+         "sentence": m.sentence[:500], "origin": m.origin, "note": m.note}
+        for m in metrics
+    ]
+    results: list[CheckResult] = [CheckResult("document_readable", True, "error", None, None, None, f"decoded as {decoded.encoding}")]
+    missing_meta = [k for k in ("organ", "year") if report[k] is None]
+    results.append(CheckResult("metadata_complete", not missing_meta, "warn", "organ and year", ", ".join(missing_meta) + " not found" if missing_meta else None, None,
+                               f"organ={meta.organ}, year={meta.year}, form={meta.form} ({meta.form_basis}); {len(meta.sections)} of 6 sections" + (f"; {', '.join(missing_meta)} not found" if missing_meta else "")))
+    tables = None
+    if meta.form in ("2019", "2021"):
+        spec, tables = extract_tables(norm.text, meta.sections, meta.form)
+        for t in tables.values():
+            for c in t.cells:
+                row_label, col_label = canonical_label(spec.form_id, c.table, c.row_key, c.column_key)
+                out.cells.append({
+                    "report_id": report_id, "table_name": c.table, "row_key": c.row_key, "column_key": c.column_key,
+                    "value": c.value, "raw": c.raw, "source_line": line_of(c.offset), "how": c.how,
+                    "candidates": " | ".join(c.candidates) if c.candidates else None, "note": c.note or None,
+                    "row_label": row_label, "column_label": col_label,
+                })
+        results += identity_checks(spec, tables, line_of)
+        results += completeness_checks(tables, line_of)
+        cells_ok = all(c.how in ("read", "split") for t in tables.values() for c in t.cells)
+        report["status"] = "extracted" if cells_ok else ("no_tables" if not any(t.found for t in tables.values()) else "partial")
+    else:
+        report["status"] = "legacy" if meta.form == "legacy" else "unknown"
+        results += _not_applicable(meta.form)
+    results.append(prose_consistency(metrics, tables, line_of))
+    results.append(prose_sums(metrics, line_of))
+    out.checks = _check_rows(report_id, results)
+    return out
+
+
+def _not_applicable(form: str) -> list[CheckResult]:
+    from .checks import IDENTITY_NAMES
+
+    why = f"not applicable: {form} report has no standard tables (statistics go to prose_metrics)"
+    return [CheckResult(n, True, "warn", None, None, None, why) for n in (*IDENTITY_NAMES, "tables_complete", "split_resolution", "blank_cells")]
