@@ -1,0 +1,175 @@
+"""The DuckDB store: schema from ``sql/``, batch loads that replace reports atomically.
+
+One process writes at a time (DuckDB's rule); callers batch many reports per transaction.
+A report's rows are deleted and re-inserted inside the same transaction, so a reader never
+sees half a report and a re-run never duplicates one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from .process import Processed
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+DOCUMENTS_SCHEMA = {
+    "document_id": pl.String, "source_path": pl.String, "size_bytes": pl.Int64, "encoding": pl.String,
+    "raw_text": pl.String, "normalized_text": pl.String, "repairs": pl.String, "ingested_at": pl.Datetime("us"),
+    "error": pl.String, "pipeline_version": pl.String,
+}
+REPORTS_SCHEMA = {
+    "report_id": pl.String, "document_id": pl.String, "organ": pl.String, "year": pl.Int32, "form": pl.String,
+    "form_basis": pl.String, "source_script": pl.String, "status": pl.String, "title": pl.String, "source_path": pl.String,
+}
+CELLS_SCHEMA = {
+    "report_id": pl.String, "table_name": pl.String, "row_key": pl.String, "column_key": pl.String,
+    "value": pl.Decimal(38, 10), "raw": pl.String, "source_line": pl.Int32, "how": pl.String,
+    "candidates": pl.String, "note": pl.String, "row_label": pl.String, "column_label": pl.String,
+}
+PROSE_SCHEMA = {
+    "report_id": pl.String, "metric": pl.String, "value": pl.Int64, "unit": pl.String, "source_line": pl.Int32,
+    "sentence": pl.String, "origin": pl.String, "note": pl.String,
+}
+SECTIONS_SCHEMA = {"report_id": pl.String, "section_no": pl.Int32, "title": pl.String, "start_line": pl.Int32, "end_line": pl.Int32}
+CHECKS_SCHEMA = {
+    "report_id": pl.String, "check_name": pl.String, "severity": pl.String, "passed": pl.Boolean, "expected": pl.String,
+    "actual": pl.String, "location": pl.String, "message": pl.String, "details": pl.String,
+}
+FILE_INDEX_SCHEMA = {"source_path": pl.String, "size_bytes": pl.Int64, "mtime_ns": pl.Int64, "document_id": pl.String}
+
+TABLE_SCHEMAS = {
+    "documents": DOCUMENTS_SCHEMA, "reports": REPORTS_SCHEMA, "report_cells": CELLS_SCHEMA,
+    "prose_metrics": PROSE_SCHEMA, "report_sections": SECTIONS_SCHEMA, "check_results": CHECKS_SCHEMA,
+}
+
+
+def sql(name: str) -> str:
+    """A whole statement file from sql/ (executed whole, never split on ';')."""
+    path = SQL_DIR / f"{name}.sql"
+    if path.exists():
+        return path.read_text(encoding="utf-8")
+    return resources.files("pipeline").joinpath(f"../sql/{name}.sql").read_text(encoding="utf-8")
+
+
+def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store, creating its tables and views when they are not there yet."""
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db_path), read_only=read_only)
+    if not read_only:
+        con.execute(sql("create_tables"))
+        con.execute(sql("create_views"))
+    return con
+
+
+def frames(batch: Iterable[Processed]) -> dict[str, pl.DataFrame]:
+    """The batch as one Polars frame per table, with the fixed schemas above."""
+    rows: dict[str, list[dict]] = {name: [] for name in TABLE_SCHEMAS}
+    for p in batch:
+        rows["documents"].append(p.document)
+        rows["reports"].append(p.report)
+        rows["report_cells"] += p.cells
+        rows["prose_metrics"] += p.prose
+        rows["report_sections"] += p.sections
+        rows["check_results"] += p.checks
+    return {name: pl.DataFrame(rows[name], schema=schema) for name, schema in TABLE_SCHEMAS.items()}
+
+
+def load_batch(con: duckdb.DuckDBPyConnection, batch: list[Processed], file_rows: list[dict], remove_ids: Iterable[tuple[str, str]] = ()) -> None:
+    """Replace the batch's reports (and remove `remove_ids`: (report_id, document_id) of
+    reports whose files changed or went away) in one transaction; update the file index."""
+    dfs = frames(batch)
+    stage = pl.DataFrame(
+        [{"report_id": p.report["report_id"], "document_id": p.document["document_id"]} for p in batch]
+        + [{"report_id": r, "document_id": d} for r, d in remove_ids],
+        schema={"report_id": pl.String, "document_id": pl.String},
+    )
+    files = pl.DataFrame(file_rows, schema=FILE_INDEX_SCHEMA)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("stage_report_ids", stage.to_arrow())
+        con.execute(sql("delete_reports"))
+        for name, df in dfs.items():
+            if df.height:
+                con.register("stage_rows", df.to_arrow())
+                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM stage_rows")  # noqa: S608 - name is a constant
+                con.unregister("stage_rows")
+        if files.height:
+            con.register("stage_files", files.to_arrow())
+            con.execute("INSERT OR REPLACE INTO file_index SELECT * FROM stage_files")
+            con.unregister("stage_files")
+        con.unregister("stage_report_ids")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def remove_paths(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
+    """Forget files that left the drop folder (their reports go when no path holds them)."""
+    if not paths:
+        return
+    con.register("gone", pl.DataFrame({"source_path": paths}).to_arrow())
+    con.execute("DELETE FROM file_index WHERE source_path IN (SELECT source_path FROM gone)")
+    con.unregister("gone")
+
+
+def continuity_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> int:
+    """(Re)compute the cross-report checks for these reports and for the next year's reports
+    of the same organs, which the new ones may complete. Returns rows written."""
+    if not report_ids:
+        return 0
+    con.register("batch_ids", pl.DataFrame({"report_id": report_ids}).to_arrow())
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE stage_check_ids AS
+           SELECT report_id FROM batch_ids
+           UNION SELECT n.report_id FROM reports n JOIN reports b ON n.organ = b.organ AND n.year = b.year + 1
+           WHERE b.report_id IN (SELECT report_id FROM batch_ids)"""
+    )
+    con.unregister("batch_ids")
+    found = {r[0]: r for r in con.execute(sql("select_continuity")).fetchall()}
+    ids = [r[0] for r in con.execute("SELECT report_id FROM stage_check_ids JOIN reports USING (report_id) WHERE form IN ('2019','2021')").fetchall()]
+    rows = []
+    for rid in ids:
+        rows += _continuity_rows(rid, found.get(rid))
+    con.execute("BEGIN TRANSACTION")
+    con.execute("DELETE FROM check_results WHERE check_name IN ('carry_over_continuity','normative_documents_stock') AND report_id IN (SELECT report_id FROM stage_check_ids)")
+    if rows:
+        con.register("stage_rows", pl.DataFrame(rows, schema=CHECKS_SCHEMA).to_arrow())
+        con.execute("INSERT INTO check_results BY NAME SELECT * FROM stage_rows")
+        con.unregister("stage_rows")
+    con.execute("COMMIT")
+    return len(rows)
+
+
+def _continuity_rows(rid: str, row) -> list[dict]:
+    base = {"report_id": rid, "expected": None, "actual": None, "location": None, "details": "[]"}
+    if row is None:
+        msg = "no report of the same organ for the year before in the store"
+        return [dict(base, check_name="carry_over_continuity", severity="error", passed=True, message=msg),
+                dict(base, check_name="normative_documents_stock", severity="warn", passed=True, message=msg)]
+    _, prev_id, prev_year, carried_in, prev_out, in_force, issued, repealed, prev_in_force = row
+    out = []
+    if carried_in is None or prev_out is None:
+        out.append(dict(base, check_name="carry_over_continuity", severity="warn", passed=False, message=f"not evaluated: a carried-over total is missing (this year or {prev_year}, report {prev_id})"))
+    else:
+        ok = carried_in == prev_out
+        out.append(dict(base, check_name="carry_over_continuity", severity="error", passed=ok, expected=str(prev_out), actual=str(carried_in),
+                        location=f"applications.carried_over_in.total vs {prev_year} report {prev_id} carried_over_out.total",
+                        message=f"carried over in {carried_in}, {prev_year} carried over out {prev_out}" + ("" if ok else " — they differ")))
+    if None in (in_force, issued, repealed, prev_in_force):
+        out.append(dict(base, check_name="normative_documents_stock", severity="warn", passed=True, message="not evaluated: normative-document counts missing"))
+    else:
+        expect = prev_in_force + issued - repealed
+        ok = expect == in_force
+        out.append(dict(base, check_name="normative_documents_stock", severity="warn", passed=ok, expected=str(expect), actual=str(in_force),
+                        location=f"active_disclosure.normative_documents vs {prev_year}",
+                        message=f"in force {in_force}; {prev_year} in force {prev_in_force} + issued {issued} − repealed {repealed} = {expect}",
+                        details=json.dumps([{"prev_report": prev_id}])))
+    return out

@@ -1,0 +1,25 @@
+"""A short text summary of the store: reports by form and status, failing checks."""
+
+from __future__ import annotations
+
+from .store import connect
+
+
+def store_summary(db_path) -> str:
+    con = connect(db_path, read_only=True)
+    try:
+        lines = []
+        total = con.execute("SELECT count(*) FROM reports").fetchone()[0]
+        forms = con.execute("SELECT coalesce(form, 'unreadable'), count(*) FROM reports GROUP BY ALL ORDER BY 1").fetchall()
+        status = con.execute("SELECT status, count(*) FROM reports GROUP BY ALL ORDER BY 1").fetchall()
+        lines.append(f"reports: {total} ({', '.join(f'{f}: {n}' for f, n in forms)}; {', '.join(f'{s}: {n}' for s, n in status)})")
+        failing = con.execute(
+            "SELECT check_name, severity, count(*) FROM check_results WHERE NOT passed GROUP BY ALL ORDER BY 1, 2"
+        ).fetchall()
+        n_reports = con.execute("SELECT count(DISTINCT report_id) FROM check_results WHERE NOT passed AND severity = 'error'").fetchone()[0]
+        lines.append(f"failing checks: {sum(n for *_, n in failing)} in all; reports with a failing error-level check: {n_reports}")
+        for name, sev, n in failing:
+            lines.append(f"  {name:<28} {sev:<5} {n}")
+        return "\n".join(lines)
+    finally:
+        con.close()

@@ -1,0 +1,73 @@
+-- The store's contract (FORMS.md). Idempotent: run on every connection.
+CREATE TABLE IF NOT EXISTS documents (
+    document_id      VARCHAR PRIMARY KEY,   -- sha256 of the raw bytes, hex
+    source_path      VARCHAR NOT NULL,      -- relative to the drop folder (first path seen)
+    size_bytes       BIGINT NOT NULL,
+    encoding         VARCHAR,               -- as detected; NULL when undecodable
+    raw_text         VARCHAR,               -- decoded text (HTML: the markup)
+    normalized_text  VARCHAR,
+    repairs          VARCHAR,               -- JSON list of what normalization changed
+    ingested_at      TIMESTAMP NOT NULL,
+    error            VARCHAR,               -- NULL unless the file could not be read or parsed
+    pipeline_version VARCHAR
+);
+CREATE TABLE IF NOT EXISTS file_index (   -- every path in the drop folder and its content
+    source_path  VARCHAR PRIMARY KEY,
+    size_bytes   BIGINT NOT NULL,
+    mtime_ns     BIGINT NOT NULL,
+    document_id  VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reports (
+    report_id     VARCHAR PRIMARY KEY,
+    document_id   VARCHAR NOT NULL,
+    organ         VARCHAR,
+    year          INTEGER,
+    form          VARCHAR,                  -- 2019 · 2021 · legacy (NULL: unreadable)
+    form_basis    VARCHAR,                  -- tables · citation · year …
+    source_script VARCHAR,                  -- simplified · traditional · mixed
+    status        VARCHAR,                  -- extracted · partial · no_tables · legacy · error
+    title         VARCHAR,
+    source_path   VARCHAR
+);
+CREATE TABLE IF NOT EXISTS report_cells (
+    report_id    VARCHAR NOT NULL,
+    table_name   VARCHAR NOT NULL,
+    row_key      VARCHAR NOT NULL,
+    column_key   VARCHAR NOT NULL,
+    value        DECIMAL(38, 10),           -- exact; NULL when blank, missing or unresolved
+    raw          VARCHAR,
+    source_line  INTEGER,
+    how          VARCHAR NOT NULL,          -- read · split · unresolved · missing
+    candidates   VARCHAR,                   -- unresolved: the readings that survive
+    note         VARCHAR,
+    row_label    VARCHAR,
+    column_label VARCHAR
+);
+CREATE TABLE IF NOT EXISTS prose_metrics (
+    report_id   VARCHAR NOT NULL,
+    metric      VARCHAR NOT NULL,
+    value       BIGINT,
+    unit        VARCHAR,
+    source_line INTEGER,
+    sentence    VARCHAR,
+    origin      VARCHAR,                    -- prose · stat_table
+    note        VARCHAR
+);
+CREATE TABLE IF NOT EXISTS report_sections (
+    report_id  VARCHAR NOT NULL,
+    section_no INTEGER NOT NULL,
+    title      VARCHAR,
+    start_line INTEGER,
+    end_line   INTEGER
+);
+CREATE TABLE IF NOT EXISTS check_results (
+    report_id  VARCHAR NOT NULL,
+    check_name VARCHAR NOT NULL,
+    severity   VARCHAR NOT NULL,            -- error · warn
+    passed     BOOLEAN NOT NULL,
+    expected   VARCHAR,
+    actual     VARCHAR,
+    location   VARCHAR,
+    message    VARCHAR,
+    details    VARCHAR                      -- JSON rows behind the message
+);
