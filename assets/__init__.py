@@ -1,0 +1,1 @@
+"""The Dagster layer: thin assets over the pure `pipeline` package."""
