@@ -170,7 +170,7 @@ def _nearest_table(el):
 def html_to_text(markup: str) -> str:
     """Render HTML as plain text lines; tables become one line per row (see _table_lines).
     Word-exported residue (<!--[if ...]-->, <o:p>) is dropped with the comments."""
-    markup = re.sub(r"<!--\[if[^\]]*\]>.*?<!\[endif\]-->", "", markup, flags=re.S)
+    markup = re.sub(r"<!--\[if[^\]]*\](?:-->|>).*?<!\[endif\](?:-->)?", "", markup, flags=re.S)
     markup = re.sub(r"^<\?xml[^>]*>", "", markup.lstrip())
     try:
         root = lxml.html.fromstring(markup or "<p></p>")
