@@ -22,9 +22,8 @@ from decimal import Decimal
 from itertools import permutations
 
 from .form import APPLICANT_COLUMNS, FormSpec, Row, TableSpec, form_spec, table_identities
-from .identities import identity_violations
 from .meta import Section
-from .splitting import joint_solve, split_grouped, split_plain, split_with_total
+from .splitting import solve_linear, split_grouped, split_plain, split_with_total
 
 _TOKEN = re.compile(
     r"(?P<num>(?<![\d.])-?\d+(?:\.\d+)?)(?:元|万元|件|条)?"
@@ -267,22 +266,30 @@ def _resolve_units(table: TableSpec, cells: list[Cell], units: list[Unit], notes
     """Decide undecided rows by the table's identities, jointly (a row can have two cuts that
     satisfy its own total — 平潭 （一）予以公开270020130 — and only the columns decide)."""
     col_keys = {r.key: [c.key for c in table.columns_of(r)] for r in table.rows}
-    fixed: dict[str, dict[str, Decimal | None]] = {}
-    for c in cells:
-        fixed.setdefault(c.row_key, {})[c.column_key] = c.value
-    fixed_grid = {(rk, ck): v for rk, vals in fixed.items() for ck, v in vals.items()}
-    options = {i: list(range(len(u.alternatives))) for i, u in enumerate(units)}
-
-    def consistent(choice: dict[int, int]) -> bool:
-        grid = dict(fixed_grid)
-        for i, alt in choice.items():
-            for rk, vals in units[i].alternatives[alt].items():
-                for ck, v in zip(col_keys[rk], vals):
-                    grid[(rk, ck)] = None if v is None else Decimal(v)
-        return not identity_violations(table, grid)
-
-    searchable = _has_identities(table)
-    solutions, searched = joint_solve(options, consistent) if searchable else ([], False)
+    fixed_grid = {(c.row_key, c.column_key): c.value for c in cells}
+    unit_cells = {(rk, ck) for u in units for rk in u.alternatives[0] for ck in col_keys[rk]}
+    instances = []
+    for ident in table_identities(table):
+        for _, left, right in ident.instances:
+            terms = [(cell, 1) for cell in left] + [(cell, -1) for cell in right]
+            if all(cell in unit_cells or (cell in fixed_grid and fixed_grid[cell] is not None) for cell, _ in terms):
+                instances.append(terms)
+    # instances that no unit touches cannot decide anything
+    instances = [t for t in instances if any(cell in unit_cells for cell, _ in t)]
+    const = [int(sum(sign * fixed_grid[cell] for cell, sign in t if cell not in unit_cells)) for t in instances]
+    contributions = []
+    for unit in units:
+        alts = []
+        for alt in unit.alternatives:
+            values = {(rk, ck): v for rk, vals in alt.items() for ck, v in zip(col_keys[rk], vals)}
+            alts.append([sum(sign * (values[cell] or 0) for cell, sign in t if cell in values) for t in instances])
+        contributions.append(alts)
+    searchable = _has_identities(table) and bool(instances)
+    if searchable:
+        found, searched = solve_linear(const, contributions)
+        solutions = [dict(enumerate(f)) for f in found]
+    else:
+        solutions, searched = [], False
     out = []
     for i, unit in enumerate(units):
         alive = sorted({s[i] for s in solutions})

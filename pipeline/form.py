@@ -14,6 +14,7 @@ consumed with the label so that a run-together number never loses its last digit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 TABLES = ("active_disclosure", "applications", "review_litigation")
 
@@ -258,6 +259,7 @@ def _review_identities(table: TableSpec) -> tuple[Identity, ...]:
     )
 
 
+@lru_cache(maxsize=None)
 def table_identities(table: TableSpec) -> tuple[Identity, ...]:
     """The identities that hold inside one table (cross-report ones live in checks)."""
     if table.name == "applications":

@@ -66,17 +66,3 @@ def evaluate_table(table: TableSpec, grid: Grid, blanks: set | None = None) -> l
         for ident in table_identities(table)
         for loc, left, right in ident.instances
     ]
-
-
-def identity_violations(table: TableSpec, grid: Grid) -> list[InstanceResult]:
-    """Instances whose cells are all known and disagree (the splitting solver's test)."""
-    out = []
-    for ident in table_identities(table):
-        for loc, left, right in ident.instances:
-            vals = [grid.get(c) for c in (*left, *right)]
-            if any(v is None for v in vals):
-                continue
-            if sum(grid[c] for c in left) != sum(grid[c] for c in right):
-                out.append(InstanceResult(ident.name, loc, "violated", left, right, None, None))
-                return out
-    return out

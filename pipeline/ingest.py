@@ -51,7 +51,8 @@ class RunSummary:
     removed: int = 0
     errors: int = 0
     seconds: float = 0.0
-    stage_seconds: dict[str, float] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # wall seconds of this process
+    worker_seconds: dict[str, float] = field(default_factory=dict)  # CPU-side seconds summed over workers
     report_ids: list[str] = field(default_factory=list)
 
 
@@ -150,6 +151,8 @@ def run_ingest(
         mark = time.perf_counter()
         for i, p in enumerate(process_files(drop_dir, todo, workers), 1):
             batch.append(p)
+            for stage, secs in p.timings.items():
+                summary.worker_seconds[stage] = summary.worker_seconds.get(stage, 0.0) + secs
             summary.errors += p.document["error"] is not None
             summary.report_ids.append(p.report["report_id"])
             if len(batch) >= batch_size or i == len(todo):

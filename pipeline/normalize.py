@@ -70,6 +70,11 @@ def _gbk_symbol_chars() -> frozenset[str]:
     return frozenset(chars)
 
 
+@lru_cache(maxsize=1)
+def _symbol_regex() -> re.Pattern:
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(_gbk_symbol_chars())) + "]")
+
+
 _HEADING_TOPICS = (
     "主动公开情况", "主动公开方面", "依申请公开情况", "依申请公开方面", "政府信息管理情况", "政府信息管理方面",
     "政府信息公开平台建设情况", "平台建设情况", "政府信息公开监督保障", "政府信息公开监督保障情况", "监督保障方面",
@@ -156,11 +161,16 @@ class Normalized:
     header: dict[str, str] = field(default_factory=dict)  # site-archive metadata (标题, 发布时间 …)
 
 
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+
+
 def source_script(text: str) -> str:
     """simplified · traditional · mixed, by the share of CJK characters that t2s changes."""
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
     changed = count_traditional(text)
-    if changed == 0 or cjk == 0:
+    if changed == 0:
+        return "simplified"
+    cjk = len(_CJK_CHAR.findall(text))
+    if cjk == 0:
         return "simplified"
     return "traditional" if changed / cjk >= 0.03 else "mixed"
 
@@ -175,7 +185,9 @@ def normalize(text: str) -> Normalized:
         repairs.append({"kind": "pinyin", "count": pinyin, "how": "removed pinyin annotations like 區(qū)"})
 
     lines = text.split("\n")
-    for i, line in enumerate(lines):
+    suspects = range(len(lines)) if _symbol_regex().search(text) else ()
+    for i in suspects:
+        line = lines[i]
         fixed = repair_mojibake_line(line)
         if fixed:
             lines[i] = fixed[0]

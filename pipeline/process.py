@@ -12,6 +12,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
+from time import perf_counter
 
 from .checks import (
     CheckResult,
@@ -44,6 +45,7 @@ class Processed:
     prose: list[dict] = field(default_factory=list)
     sections: list[dict] = field(default_factory=list)
     checks: list[dict] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, for the benchmark
 
 
 class LineIndex:
@@ -92,6 +94,7 @@ def process_bytes(data: bytes, source_path: str) -> Processed:
         "report_id": report_id, "document_id": document_id, "organ": None, "year": None, "form": None,
         "form_basis": None, "source_script": None, "status": "error", "title": None, "source_path": source_path,
     }
+    t0 = perf_counter()
     try:
         decoded = decode_bytes(data, PurePosixPath(source_path).suffix)
     except DecodeError as exc:
@@ -100,24 +103,26 @@ def process_bytes(data: bytes, source_path: str) -> Processed:
     doc["encoding"] = decoded.encoding
     doc["raw_text"] = decoded.text
     try:
-        return _process_text(decoded, doc, report)
+        return _process_text(decoded, doc, report, t0)
     except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the run; it is recorded
         doc["error"] = f"extraction failed: {type(exc).__name__}: {exc}"
         report["status"] = "error"
         return Processed(doc, report, checks=_check_rows(report_id, [CheckResult("document_readable", False, "error", "parsed", "exception", source_path, doc["error"])]))
 
 
-def _process_text(decoded, doc: dict, report: dict) -> Processed:
+def _process_text(decoded, doc: dict, report: dict, t0: float) -> Processed:
     report_id = report["report_id"]
     text = html_to_text(decoded.text) if decoded.is_html else decoded.text
+    t1 = perf_counter()
     norm = normalize(text)
+    t2 = perf_counter()
     doc["normalized_text"] = norm.text
     doc["repairs"] = json.dumps(norm.repairs, ensure_ascii=False)
     line_of = LineIndex(norm.text)
     meta = read_meta(norm.text, norm.header)
     report.update(organ=meta.organ, year=meta.year, form=meta.form, form_basis=meta.form_basis,
                   source_script=norm.source_script, title=meta.title)
-    out = Processed(doc, report)
+    out = Processed(doc, report, timings={"decode": t1 - t0, "normalize": t2 - t1})
     out.sections = [
         {"report_id": report_id, "section_no": s.number, "title": s.title, "start_line": line_of(s.start), "end_line": line_of(max(s.start, s.end - 1))}
         for s in meta.sections
@@ -145,6 +150,8 @@ def _process_text(decoded, doc: dict, report: dict) -> Processed:
                     "candidates": " | ".join(c.candidates) if c.candidates else None, "note": c.note or None,
                     "row_label": row_label, "column_label": col_label,
                 })
+        t3 = perf_counter()
+        out.timings["extract"] = t3 - t2
         results += identity_checks(spec, tables, line_of)
         results += completeness_checks(tables, line_of)
         cells_ok = all(c.how in ("read", "split") for t in tables.values() for c in t.cells)
@@ -155,6 +162,9 @@ def _process_text(decoded, doc: dict, report: dict) -> Processed:
     results.append(prose_consistency(metrics, tables, line_of))
     results.append(prose_sums(metrics, line_of))
     out.checks = _check_rows(report_id, results)
+    t4 = perf_counter()
+    out.timings.setdefault("extract", 0.0)
+    out.timings["checks"] = t4 - t2 - out.timings["extract"] if tables is None else t4 - t3
     return out
 
 

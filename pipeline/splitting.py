@@ -6,14 +6,13 @@ numbers as the row has cells. Numbers never have leading zeros except 0 itself.
 
 Rows with a total column are cut only where the total equals the sum of the parts, which
 prunes the search to a handful of candidates; the column identities then decide between the
-survivors (``joint_solve``). What survives every identity in more than one way is returned as
+survivors (``solve_linear``). What survives every identity in more than one way is returned as
 ambiguous — never picked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from itertools import product
 
 MAX_CANDIDATES = 5000  # per row; beyond this the row is reported as unresolvable by splitting
 
@@ -52,30 +51,58 @@ def _distributions(tokens: Sequence[str], parts: int) -> Iterator[list[int]]:
 
 def split_with_total(tokens: Sequence[str], parts: int) -> list[tuple[int, ...]]:
     """Cuts of a row whose last cell is the total of the others (applications rows,
-    review rows). The total is the last token's suffix, so we fix it first and cut the rest
-    with the sum known."""
+    review rows). The total is a suffix of the last token, so it is fixed first; the rest is
+    cut depth-first with the remaining sum as a bound (a cell never exceeds what is left)."""
     results: list[tuple[int, ...]] = []
     last = tokens[-1]
     for t_len in range(1, len(last) + 1):
         total_s = last[-t_len:]
         if len(total_s) > 1 and total_s[0] == "0":
             continue
-        total = int(total_s)
         head_tokens = list(tokens[:-1]) + ([last[:-t_len]] if t_len < len(last) else [])
         if not head_tokens:
             continue
-        for cells in _bounded(head_tokens, parts - 1, total):
+        text = "".join(head_tokens)
+        bounds = _bounds(head_tokens)
+        total = int(total_s)
+        for cells in _cuts_summing(text, bounds, 0, parts - 1, total):
             results.append((*cells, total))
             if len(results) > MAX_CANDIDATES:
                 return results
     return results
 
 
-def _bounded(tokens: Sequence[str], parts: int, total: int) -> Iterator[list[int]]:
-    """_distributions, pruned: the cells must sum to `total`."""
-    for cells in _distributions(tokens, parts):
-        if sum(cells) == total:
-            yield cells
+def _bounds(tokens: Sequence[str]) -> set[int]:
+    """Positions in the joined text where whitespace separated tokens: a cut must fall there."""
+    out, acc = set(), 0
+    for t in tokens[:-1]:
+        acc += len(t)
+        out.add(acc)
+    return out
+
+
+def _cuts_summing(text: str, bounds: set[int], pos: int, parts: int, target: int) -> Iterator[list[int]]:
+    """Cut text[pos:] into `parts` numbers (no leading zeros) that sum to `target`, never
+    running a number across a token boundary and cutting at every boundary."""
+    rest = len(text) - pos
+    if parts == 0 or rest < parts:
+        return
+    if parts == 1:
+        s = text[pos:]
+        if (s == "0" or s[0] != "0") and int(s) == target and not any(pos < b < len(text) for b in bounds):
+            yield [target]
+        return
+    max_len = 1 if text[pos] == "0" else min(len(str(target)), rest - parts + 1)
+    for ln in range(1, max_len + 1):
+        end = pos + ln
+        if any(pos < b < end for b in bounds):
+            break
+        v = int(text[pos:end])
+        if v > target:
+            break
+        # a token boundary right after this cell is fine; one skipped over is not (checked above)
+        for tail in _cuts_summing(text, bounds, end, parts - 1, target - v):
+            yield [v, *tail]
 
 
 def split_plain(tokens: Sequence[str], parts: int, limit: int = MAX_CANDIDATES) -> list[tuple[int, ...]]:
@@ -134,23 +161,37 @@ def _row_cuts(text: str, pos: int, cols: int, bounds: set[int]) -> Iterator[tupl
     yield from rec(pos, cols - 1, [])
 
 
-def joint_solve(
-    options: dict[int, list[int]],
-    consistent: Callable[[dict[int, int]], bool],
-    limit: int = 200_000,
-) -> tuple[list[dict[int, int]], bool]:
-    """Every combination of the units' alternatives that `consistent` accepts over the whole
-    table. Returns (solutions, searched) — searched is False when the space was larger than
-    `limit` and was not searched (then nothing is decided)."""
-    keys = list(options)
-    space = 1
-    for k in keys:
-        space *= max(1, len(options[k]))
-    if space > limit:
-        return [], False
-    solutions = []
-    for combo in product(*(options[k] for k in keys)):
-        choice = dict(zip(keys, combo))
-        if consistent(choice):
-            solutions.append(choice)
-    return solutions, True
+def solve_linear(
+    const: Sequence[int],
+    contributions: Sequence[Sequence[Sequence[int]]],
+    max_states: int = 200_000,
+) -> tuple[list[tuple[int, ...]], bool]:
+    """Choose one alternative per unit so that every identity's residual is zero.
+
+    Each identity instance is linear: residual_i = const_i + Σ_u contribution[u][alt][i].
+    Dynamic programming over units keeps the distinct residual vectors reachable so far,
+    pruned by what the remaining units can still add (min/max per instance). Returns (all
+    solutions as alternative indices, searched); searched is False when the state count
+    exceeded `max_states` and nothing was decided."""
+    n = len(const)
+    lo_rest = [[0] * n for _ in range(len(contributions) + 1)]
+    hi_rest = [[0] * n for _ in range(len(contributions) + 1)]
+    for u in range(len(contributions) - 1, -1, -1):
+        for i in range(n):
+            vals = [alt[i] for alt in contributions[u]]
+            lo_rest[u][i] = lo_rest[u + 1][i] + min(vals)
+            hi_rest[u][i] = hi_rest[u + 1][i] + max(vals)
+    states: dict[tuple[int, ...], list[tuple[int, ...]]] = {tuple(const): [()]}
+    for u, alts in enumerate(contributions):
+        nxt: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+        lo, hi = lo_rest[u + 1], hi_rest[u + 1]
+        for residual, paths in states.items():
+            for a, alt in enumerate(alts):
+                new = tuple(r + c for r, c in zip(residual, alt))
+                if any(not (-hi[i] <= new[i] <= -lo[i]) for i in range(n)):
+                    continue
+                nxt.setdefault(new, []).extend(p + (a,) for p in paths)
+        states = nxt
+        if sum(len(v) for v in states.values()) > max_states:
+            return [], False
+    return states.get(tuple([0] * n), []), True

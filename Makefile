@@ -1,0 +1,32 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench bench-small ui clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP) ## set up, then ingest the bundled sample drop folder into data/govreport.duckdb
+	$(PY) -m pipeline ingest examples/drop --db data/govreport.duckdb
+
+test: $(STAMP) ## set up, then run the test suite
+	$(PY) -m pytest
+
+bench: $(STAMP) ## the scale benchmark: 10,000 generated reports (see README)
+	$(PY) -m pipeline.bench --reports 10000 --out bench_out
+
+bench-small: $(STAMP)
+	$(PY) -m pipeline.bench --reports 1000 --out bench_out
+
+ui: $(STAMP) ## Dagster UI on http://127.0.0.1:3000
+	mkdir -p .dagster_home && DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf $(VENV) data bench_out .dagster_home
