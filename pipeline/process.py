@@ -99,7 +99,7 @@ def process_bytes(data: bytes, source_path: str) -> Processed:
         decoded = decode_bytes(data, PurePosixPath(source_path).suffix)
     except DecodeError as exc:
         doc["error"] = str(exc)
-        return Processed(doc, report, checks=_check_rows(report_id, [CheckResult("document_readable", False, "error", "text or HTML", "unreadable", source_path, str(exc))]))
+        return Processed(doc, report, checks=_check_rows(report_id, _unreadable(CheckResult("document_readable", False, "error", "text or HTML", "unreadable", source_path, str(exc)))))
     doc["encoding"] = decoded.encoding
     doc["raw_text"] = decoded.text
     try:
@@ -107,7 +107,7 @@ def process_bytes(data: bytes, source_path: str) -> Processed:
     except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the run; it is recorded
         doc["error"] = f"extraction failed: {type(exc).__name__}: {exc}"
         report["status"] = "error"
-        return Processed(doc, report, checks=_check_rows(report_id, [CheckResult("document_readable", False, "error", "parsed", "exception", source_path, doc["error"])]))
+        return Processed(doc, report, checks=_check_rows(report_id, _unreadable(CheckResult("document_readable", False, "error", "parsed", "exception", source_path, doc["error"]))))
 
 
 def _process_text(decoded, doc: dict, report: dict, t0: float) -> Processed:
@@ -166,6 +166,15 @@ def _process_text(decoded, doc: dict, report: dict, t0: float) -> Processed:
     out.timings.setdefault("extract", 0.0)
     out.timings["checks"] = t4 - t2 - out.timings["extract"] if tables is None else t4 - t3
     return out
+
+
+def _unreadable(failure: CheckResult) -> list[CheckResult]:
+    """The failed readability check, and every per-document check marked not evaluated, so
+    each report shows every check in the UI."""
+    from .checks import CHECK_NAMES
+
+    skip = {"document_readable", "carry_over_continuity", "normative_documents_stock"}
+    return [failure] + [CheckResult(n, True, "warn", None, None, None, "not evaluated: the file could not be read") for n in CHECK_NAMES if n not in skip]
 
 
 def _not_applicable(form: str) -> list[CheckResult]:

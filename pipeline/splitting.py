@@ -81,28 +81,49 @@ def _bounds(tokens: Sequence[str]) -> set[int]:
     return out
 
 
-def _cuts_summing(text: str, bounds: set[int], pos: int, parts: int, target: int) -> Iterator[list[int]]:
+def _cuts_summing(text: str, bounds: set[int], pos: int, parts: int, target: int) -> list[tuple[int, ...]]:
     """Cut text[pos:] into `parts` numbers (no leading zeros) that sum to `target`, never
-    running a number across a token boundary and cutting at every boundary."""
-    rest = len(text) - pos
-    if parts == 0 or rest < parts:
-        return
-    if parts == 1:
-        s = text[pos:]
-        if (s == "0" or s[0] != "0") and int(s) == target and not any(pos < b < len(text) for b in bounds):
-            yield [target]
-        return
-    max_len = 1 if text[pos] == "0" else min(len(str(target)), rest - parts + 1)
-    for ln in range(1, max_len + 1):
-        end = pos + ln
-        if any(pos < b < end for b in bounds):
-            break
-        v = int(text[pos:end])
-        if v > target:
-            break
-        # a token boundary right after this cell is fine; one skipped over is not (checked above)
-        for tail in _cuts_summing(text, bounds, end, parts - 1, target - v):
-            yield [v, *tail]
+    running a number across a token boundary. Memoized on (pos, parts, target): long runs
+    revisit the same suffix many times."""
+    memo: dict[tuple[int, int, int], list[tuple[int, ...]]] = {}
+    ordered = sorted(bounds)
+
+    def crosses(start: int, end: int) -> bool:
+        return any(start < b < end for b in ordered)
+
+    def rec(pos: int, parts: int, target: int) -> list[tuple[int, ...]]:
+        key = (pos, parts, target)
+        if key in memo:
+            return memo[key]
+        rest = len(text) - pos
+        width = len(str(target))
+        out: list[tuple[int, ...]] = []
+        # each remaining number has at most as many digits as what is left to reach
+        if parts == 0 or rest < parts or rest > parts * width:
+            pass
+        elif target == 0:
+            if rest == parts and text[pos:] == "0" * rest:
+                out = [(0,) * parts]
+        elif parts == 1:
+            s = text[pos:]
+            if s[0] != "0" and int(s) == target and not crosses(pos, len(text)):
+                out = [(target,)]
+        else:
+            max_len = 1 if text[pos] == "0" else min(width, rest - parts + 1)
+            for ln in range(1, max_len + 1):
+                end = pos + ln
+                if ordered and crosses(pos, end):
+                    break
+                v = int(text[pos:end])
+                if v > target:
+                    break
+                out += [(v, *tail) for tail in rec(end, parts - 1, target - v)]
+                if len(out) > MAX_CANDIDATES:
+                    break
+        memo[key] = out
+        return out
+
+    return rec(pos, parts, target)
 
 
 def split_plain(tokens: Sequence[str], parts: int, limit: int = MAX_CANDIDATES) -> list[tuple[int, ...]]:
@@ -124,21 +145,30 @@ def split_grouped(tokens: Sequence[str], rows: int, cols: int) -> list[tuple[int
     for t in tokens[:-1]:
         acc += len(t)
         bounds.add(acc)  # whitespace boundaries that a number may not cross
-    out: list[tuple[int, ...]] = []
+    row_cuts = {}
 
-    def rec(pos: int, row: int, cells: list[int]) -> None:
-        if len(out) > MAX_CANDIDATES:
-            return
+    def cuts_at(pos: int) -> list[tuple[int, list[int]]]:
+        if pos not in row_cuts:
+            row_cuts[pos] = list(_row_cuts(text, pos, cols, bounds))
+        return row_cuts[pos]
+
+    memo: dict[tuple[int, int], list[tuple[int, ...]]] = {}
+
+    def rec(pos: int, row: int) -> list[tuple[int, ...]]:
+        if (pos, row) in memo:
+            return memo[(pos, row)]
         if row == rows:
-            if pos == len(text):
-                out.append(tuple(cells))
-            return
-        for parts in _row_cuts(text, pos, cols, bounds):
-            end, values = parts
-            rec(end, row + 1, cells + values)
+            out = [()] if pos == len(text) else []
+        else:
+            out = []
+            for end, values in cuts_at(pos):
+                out += [(*values, *tail) for tail in rec(end, row + 1)]
+                if len(out) > MAX_CANDIDATES:
+                    break
+        memo[(pos, row)] = out
+        return out
 
-    rec(0, 0, [])
-    return out
+    return rec(0, 0)
 
 
 def _row_cuts(text: str, pos: int, cols: int, bounds: set[int]) -> Iterator[tuple[int, list[int]]]:
