@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -52,10 +51,7 @@ TABLE_SCHEMAS = {
 
 def sql(name: str) -> str:
     """A whole statement file from sql/ (executed whole, never split on ';')."""
-    path = SQL_DIR / f"{name}.sql"
-    if path.exists():
-        return path.read_text(encoding="utf-8")
-    return resources.files("pipeline").joinpath(f"../sql/{name}.sql").read_text(encoding="utf-8")
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
