@@ -104,6 +104,8 @@ def dagster_path(drop: Path, db: Path) -> tuple[float, int, int]:
         res = dg.materialize([report_tables], instance=instance, resources={"govreport": store}, tags=req.tags, raise_on_error=True)
         evaluations += sum(1 for e in res.get_asset_check_evaluations() if e.partition)
     seconds = time.perf_counter() - t0
+    compare_to = db.with_name("dagster_before_new_file.duckdb")
+    shutil.copy(db, compare_to)
     # (d) one new file into the big store, through the same sensor path
     new = generate_report(__import__("random").Random(99), 999_999)
     (drop / new.name).write_bytes(new.data)
@@ -160,7 +162,7 @@ def main(argv=None) -> int:
             rows.append(("b. Dagster path (sensor + runs + per-report checks)", f"{dg_s:.1f} s",
                          f"{args.reports / dg_s:.0f} reports/s; {runs} runs; {evals} check evaluations"))
             rows.append(("d. one new file via sensor into the big store", f"{one_new:.2f} s", ""))
-            diff_dagster = identical(work / "cli.duckdb", work / "dagster.duckdb")
+            diff_dagster = identical(work / "cli.duckdb", work / "dagster_before_new_file.duckdb")
         rows.append(("e. peak memory (process + workers)", f"{max(peak_cli, peak_dg) / 2**20:.0f} MiB",
                      f"command line {peak_cli / 2**20:.0f} MiB, Dagster {peak_dg / 2**20:.0f} MiB, batch {args.batch_size}"))
         worker_total = sum(cli.worker_seconds.values()) or 1.0

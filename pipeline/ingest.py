@@ -13,7 +13,9 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from itertools import islice
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,21 +101,35 @@ def plan_run(con, drop_dir: Path, entries: list[FileEntry]) -> Plan:
     return plan
 
 
-def _work(args: tuple[str, str]) -> Processed:
-    drop_dir, rel = args
-    data = (Path(drop_dir) / rel).read_bytes()
-    return process_bytes(data, rel)
+CHUNK = 16  # files per task: amortizes inter-process overhead
 
 
-def process_files(drop_dir: Path, entries: list[FileEntry], workers: int) -> Iterator[Processed]:
-    """Process files in parallel (order kept), streaming results to the caller."""
-    args = [(str(drop_dir), e.source_path) for e in entries]
-    if workers <= 1 or len(args) < 8:
-        for a in args:
-            yield _work(a)
+def _work(args: tuple[str, list[str]]) -> list[Processed]:
+    drop_dir, rels = args
+    return [process_bytes((Path(drop_dir) / rel).read_bytes(), rel) for rel in rels]
+
+
+def process_files(drop_dir: Path, entries: list[FileEntry], workers: int, in_flight: int = DEFAULT_BATCH) -> Iterator[Processed]:
+    """Process files in parallel, in order, streaming results to the caller. At most
+    `in_flight` files are queued or finished-but-unread at once, so memory is set by the batch
+    size and not by the size of the folder."""
+    chunks = [(str(drop_dir), [e.source_path for e in entries[i: i + CHUNK]]) for i in range(0, len(entries), CHUNK)]
+    if workers <= 1 or len(entries) < 2 * CHUNK:
+        for c in chunks:
+            yield from _work(c)
         return
+    window = max(2 * workers, in_flight // CHUNK)
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_work, args, chunksize=16)
+        pending: deque = deque()
+        todo = iter(chunks)
+        for c in islice(todo, window):
+            pending.append(pool.submit(_work, c))
+        while pending:
+            results = pending.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(pool.submit(_work, nxt))
+            yield from results
 
 
 def run_ingest(
@@ -149,7 +165,7 @@ def run_ingest(
         t_work = 0.0
         t_store = 0.0
         mark = time.perf_counter()
-        for i, p in enumerate(process_files(drop_dir, todo, workers), 1):
+        for i, p in enumerate(process_files(drop_dir, todo, workers, batch_size), 1):
             batch.append(p)
             for stage, secs in p.timings.items():
                 summary.worker_seconds[stage] = summary.worker_seconds.get(stage, 0.0) + secs
