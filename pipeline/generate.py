@@ -275,13 +275,15 @@ def generate_corpus_texts(n: int, seed: int = 0) -> list[str]:
     return [detect_and_decode(g.data)[0] for g in generate_corpus(n, seed, broken_share=0)]
 
 
-def write_corpus(folder: Path, n: int, seed: int = 0, broken_share: float = 0.01) -> list[Generated]:
+def write_corpus(folder: Path, n: int, seed: int = 0, broken_share: float = 0.01) -> tuple[int, int]:
+    """Write n generated files below folder (1,000 per sub-folder); returns (files, bytes).
+    The truth is not kept: tests that need it use generate_report directly."""
     folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for g in generate_corpus(n, seed, broken_share):
-        sub = folder / f"batch{int(g.name[1:7]) // 1000 if g.name[1:7].isdigit() else 0:03d}"
+    files = size = 0
+    for i, g in enumerate(generate_corpus(n, seed, broken_share)):
+        sub = folder / f"batch{i // 1000:03d}"
         sub.mkdir(exist_ok=True)
         (sub / g.name).write_bytes(g.data)
-        g.truth = g.truth  # kept in memory for the caller's measurement
-        out.append(g)
-    return out
+        files += 1
+        size += len(g.data)
+    return files, size

@@ -118,7 +118,7 @@ def process_files(drop_dir: Path, entries: list[FileEntry], workers: int, in_fli
         for c in chunks:
             yield from _work(c)
         return
-    window = max(2 * workers, in_flight // CHUNK)
+    window = max(2 * workers, 2 * in_flight // CHUNK)  # two batches: workers never wait on the writer
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending: deque = deque()
         todo = iter(chunks)

@@ -57,7 +57,8 @@ def sql(name: str) -> str:
 def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the store, creating its tables and views when they are not there yet."""
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(db_path), read_only=read_only)
+    # the writer shares the machine with the extraction workers: keep it small and bounded
+    con = duckdb.connect(str(db_path), read_only=read_only, config={"memory_limit": "512MB", "threads": 1})
     if not read_only:
         con.execute(sql("create_tables"))
         con.execute(sql("create_views"))
