@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import tempfile
 import threading
@@ -82,9 +83,11 @@ def identical(db_a: Path, db_b: Path) -> dict[str, int]:
     return out
 
 
-def dagster_path(drop: Path, db: Path) -> tuple[float, int, int]:
-    """Sensor tick + in-process materializations of every requested range. Returns
-    (seconds, runs, per-report check evaluations)."""
+def dagster_path(drop: Path, db: Path) -> tuple[float, int, int, float]:
+    """Sensor tick + in-process materializations of every requested range, then one new
+    file through the same path. Returns (seconds, runs, per-report check evaluations,
+    seconds for the one new file). The store as it was before the new file is copied to
+    `dagster_before_new_file.duckdb` beside `db` for the comparison."""
     import dagster as dg
 
     from assets.definitions import defs
@@ -107,7 +110,7 @@ def dagster_path(drop: Path, db: Path) -> tuple[float, int, int]:
     compare_to = db.with_name("dagster_before_new_file.duckdb")
     shutil.copy(db, compare_to)
     # (d) one new file into the big store, through the same sensor path
-    new = generate_report(__import__("random").Random(99), 999_999)
+    new = generate_report(random.Random(99), 999_999)
     (drop / new.name).write_bytes(new.data)
     t1 = time.perf_counter()
     ctx2 = dg.build_sensor_context(instance=instance, resources={"govreport": store}, definitions=defs, cursor=tick.cursor)

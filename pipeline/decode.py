@@ -16,7 +16,6 @@ import lxml.html
 from lxml import etree
 
 HTML_SUFFIXES = (".html", ".htm", ".shtml", ".xhtml")
-TEXT_SUFFIXES = (".txt", ".text", ".md", "")
 BLANK_CELL = "-"  # how an empty HTML table cell is written in the text view (FORMS.md: blank)
 
 # Signatures of files that are not reports in text form.

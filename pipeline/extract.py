@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import permutations
 
-from .form import APPLICANT_COLUMNS, FormSpec, Row, TableSpec, form_spec, table_identities
+from .form import FormSpec, Row, TableSpec, form_spec, table_identities
 from .meta import Section
 from .splitting import solve_linear, split_grouped, split_plain, split_with_total
 
@@ -98,14 +98,19 @@ def _boundaries(text: str, start: int, end: int, table: TableSpec, labels) -> li
     return sorted({s for _, s, _ in labels} | set(heads) | {end})
 
 
-def _cell(table: str, row: Row, col, tok: Token | None, how: str, value=None, note: str = "", candidates=None) -> Cell:
-    if tok is not None and how == "read":
-        value = None if tok.blank else Decimal(tok.text)
-    return Cell(table, row.key, col.key, value, tok.raw if tok else None, tok.offset if tok else None, how, candidates or [], note)
+def _read(table: str, row: Row, col, tok: Token, note: str = "") -> Cell:
+    """A cell read directly from its token (a blank marker reads as NULL)."""
+    value = None if tok.blank else Decimal(tok.text)
+    return Cell(table, row.key, col.key, value, tok.raw, tok.offset, "read", [], note)
 
 
 def _missing(table: TableSpec, row: Row, note: str) -> list[Cell]:
     return [Cell(table.name, row.key, c.key, None, None, None, "missing", [], note) for c in table.columns_of(row)]
+
+
+def _absent(table: TableSpec, why: str) -> TableResult:
+    """A table that is not there: every cell recorded as missing, never as zero."""
+    return TableResult(table.name, False, [c for r in table.rows for c in _missing(table, r, why)], [why])
 
 
 def _has_total(table: TableSpec, row: Row) -> bool:
@@ -117,7 +122,7 @@ def _row_cells(table: TableSpec, row: Row, toks: list[Token]) -> tuple[list[Cell
     """Cells of one row from its tokens. Returns (cells, split candidates or None)."""
     cols = table.columns_of(row)
     if len(toks) == len(cols):
-        return [_cell(table.name, row, c, t, "read") for c, t in zip(cols, toks)], None
+        return [_read(table.name, row, c, t) for c, t in zip(cols, toks)], None
     digits = [t for t in toks if not t.blank and re.fullmatch(r"\d+", t.text)]
     if toks and len(digits) == len(toks) and len(toks) < len(cols) and sum(len(t.text) for t in toks) >= len(cols):
         strings = [t.text for t in toks]
@@ -184,7 +189,7 @@ def _column_major(table: TableSpec, rows: list[Row], toks: list[Token]) -> tuple
                 unit.moved.append(moved)
             return [], unit, unit.note
         note += "; no column order satisfies the row totals"
-    cells = [_cell(table.name, row, col, groups[c_i][r_i], "read", note=note) for r_i, row in enumerate(rows) for c_i, col in enumerate(cols)]
+    cells = [_read(table.name, row, col, groups[c_i][r_i], note) for r_i, row in enumerate(rows) for c_i, col in enumerate(cols)]
     return cells, None, note
 
 
@@ -218,7 +223,7 @@ def extract_labelled(text: str, start: int, end: int, table: TableSpec) -> Table
     """A table whose rows carry labels (active_disclosure, applications)."""
     labels = find_row_labels(text, start, end, table)
     if not labels:
-        return TableResult(table.name, False, [c for r in table.rows for c in _missing(table, r, "table not found")], ["table not found"])
+        return _absent(table, "table not found")
     bounds = _boundaries(text, start, end, table, labels)
     cells: list[Cell] = []
     pending: list[Row] = []
@@ -334,10 +339,10 @@ def extract_review(text: str, start: int, end: int, table: TableSpec) -> TableRe
         # pipe layout: the last cell is empty and written as a bare "|" (seed 001)
         toks.append(Token("", "|", toks[-1].offset + len(toks[-1].raw), blank=True))
     if not toks:
-        return TableResult(table.name, False, [c for r in table.rows for c in _missing(table, r, "table not found")], ["table not found"])
+        return _absent(table, "table not found")
     if len(toks) >= n:
         toks = toks[:n]
-        cells = [_cell(table.name, r, c, toks[i * len(cols) + j], "read") for i, r in enumerate(table.rows) for j, c in enumerate(cols)]
+        cells = [_read(table.name, r, c, toks[i * len(cols) + j]) for i, r in enumerate(table.rows) for j, c in enumerate(cols)]
         return TableResult(table.name, True, cells)
     if all(re.fullmatch(r"\d+", t.text) for t in toks):
         cands = split_grouped([t.text for t in toks], len(table.rows), len(cols))
@@ -397,10 +402,10 @@ def extract_tables(text: str, sections: list[Section], form_id: str) -> tuple[Fo
     ):
         table = spec.tables[name]
         if reg is None:
-            results[name] = TableResult(name, False, [c for r in table.rows for c in _missing(table, r, "section not found")], ["section not found"])
+            results[name] = _absent(table, "section not found")
         else:
             results[name] = fn(text, reg[0], reg[1], table)
     return spec, results
 
 
-__all__ = ["APPLICANT_COLUMNS", "Cell", "TableResult", "extract_tables", "tokens_in"]
+__all__ = ["Cell", "TableResult", "extract_tables", "tokens_in"]

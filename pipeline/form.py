@@ -16,9 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-TABLES = ("active_disclosure", "applications", "review_litigation")
-
-
 @dataclass(frozen=True)
 class Column:
     key: str

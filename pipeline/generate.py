@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from .form import FORM_2019, FORM_2021, APPLICANT_COLUMNS, FormSpec, TableSpec
+from .form import APPLICANT_COLUMNS, FORM_2019, FORM_2021, FormSpec
 
 LAYOUTS = ("lines", "pipes", "html", "webpage", "runtogether")
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "gb18030", "big5")
@@ -110,10 +110,6 @@ def _fmt(v: Decimal | None) -> str:
     if v is None:
         return ""
     return format(v, "f")
-
-
-def _header_labels(table: TableSpec) -> list[str]:
-    return [c.label for c in table.columns] if table.columns else []
 
 
 def _table_rows(spec: FormSpec, truth: Truth, blanks: set) -> list[tuple[str, str, list[str]]]:

@@ -228,7 +228,7 @@ def normalize(text: str) -> Normalized:
         cut = _BREADCRUMB_SPAN.sub("", line)
         cut = _TRAILING_CHROME.sub("", cut)
         if cut != line:
-            repairs.append({"kind": "chrome", "line": n, "before": line[: len(line) - len(cut)][:300] if cut and line.endswith(cut) else line[:120] + "…", "after": cut[:80] + "…"})
+            repairs.append({"kind": "chrome", "line": n, "before": line[:200], "after": cut[:200]})
             line = cut
             if not line:
                 continue

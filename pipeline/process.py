@@ -15,6 +15,8 @@ from pathlib import PurePosixPath
 from time import perf_counter
 
 from .checks import (
+    CHECK_NAMES,
+    IDENTITY_NAMES,
     CheckResult,
     completeness_checks,
     identity_checks,
@@ -171,14 +173,10 @@ def _process_text(decoded, doc: dict, report: dict, t0: float) -> Processed:
 def _unreadable(failure: CheckResult) -> list[CheckResult]:
     """The failed readability check, and every per-document check marked not evaluated, so
     each report shows every check in the UI."""
-    from .checks import CHECK_NAMES
-
     skip = {"document_readable", "carry_over_continuity", "normative_documents_stock"}
     return [failure] + [CheckResult(n, True, "warn", None, None, None, "not evaluated: the file could not be read") for n in CHECK_NAMES if n not in skip]
 
 
 def _not_applicable(form: str) -> list[CheckResult]:
-    from .checks import IDENTITY_NAMES
-
     why = f"not applicable: {form} report has no standard tables (statistics go to prose_metrics)"
     return [CheckResult(n, True, "warn", None, None, None, why) for n in (*IDENTITY_NAMES, "tables_complete", "split_resolution", "blank_cells")]

@@ -15,6 +15,8 @@ unresolved with its candidates.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from .splitting import split_plain
@@ -97,18 +99,23 @@ def _parts(text: str, after: int, aliases, total_key: str, total: int) -> list[M
     return parts
 
 
-def join_lines(text: str) -> tuple[str, list[int]]:
+def join_lines(text: str) -> tuple[str, Callable[[int], int]]:
     """Text with line breaks removed (PDF text breaks sentences mid-word: 受理政府\n信息公开申请
-    17 件) and, for each kept character, its offset in the original text."""
-    offsets = [i for i, ch in enumerate(text) if ch != "\n"]
-    return text.replace("\n", ""), offsets
+    17 件) and a map from a joined offset back to the original offset. The map is built from
+    the line breaks alone, not per character: this runs on every document."""
+    shifted = []  # joined position of the k-th removed line break
+    pos = text.find("\n")
+    while pos >= 0:
+        shifted.append(pos - len(shifted))
+        pos = text.find("\n", pos + 1)
+    return text.replace("\n", ""), lambda j: j + bisect_right(shifted, j)
 
 
 def prose_metrics(text: str) -> list[Metric]:
     """Totals and their parts stated in sentences; the first statement of each total wins.
     Offsets in the result refer to `text` (sentences are matched across line breaks)."""
-    joined, offsets = join_lines(text)
-    return [replace(m, offset=offsets[m.offset] if m.offset < len(offsets) else m.offset) for m in _prose_metrics(joined)]
+    joined, original = join_lines(text)
+    return [replace(m, offset=original(m.offset)) for m in _prose_metrics(joined)]
 
 
 def _prose_metrics(text: str) -> list[Metric]:

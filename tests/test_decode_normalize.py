@@ -85,3 +85,12 @@ def test_taiwan_phrase_label_survives():
     _, tables = extract_tables(n.text, meta.sections, "2021")
     cells = {(c.row_key, c.column_key): c.value for c in tables["active_disclosure"].cells}
     assert cells[("normative_documents", "in_force")] == 37
+
+
+@given(st.text(alphabet="申请\n17件 ", max_size=40))
+def test_prose_join_maps_back_to_every_original_character(s):
+    from pipeline.prose import join_lines
+
+    joined, original = join_lines(s)
+    kept = [i for i, ch in enumerate(s) if ch != "\n"]
+    assert [original(j) for j in range(len(joined))] == kept
