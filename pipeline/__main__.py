@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipeline ingest DROP_DIR --db DB_PATH``.
+"""Command line: ``python -m pipeline ingest DROP_DIR --db DB_PATH``, ``waive``, ``queue``.
 
 Runs the same code path as the Dagster assets, without the UI (for scripts and cron). Exits
 non-zero only when the run itself fails — a report failing a check is a finding, not a crash.
@@ -11,6 +11,8 @@ import sys
 
 from .ingest import DEFAULT_BATCH, run_ingest
 from .summary import store_summary
+from .review import add_review_commands
+from .writer import StoreBusy
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,18 +24,35 @@ def main(argv: list[str] | None = None) -> int:
     ing.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
     ing.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     ing.add_argument("--quiet", action="store_true")
+    ing.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="when another run is writing the store, wait this long for it (default: exit at once)")
+    ing.add_argument("--waivers", default=None, help="waivers file (default: waivers.csv beside the drop folder)")
+    add_review_commands(sub)
     args = parser.parse_args(argv)
+    if args.command != "ingest":
+        return args.run(args)
 
     def progress(done: int, total: int) -> None:
         if not args.quiet:
             print(f"\r  processed {done}/{total} files", end="", file=sys.stderr, flush=True)
 
-    summary = run_ingest(args.drop_dir, args.db, batch_size=args.batch_size, workers=args.workers, progress=progress)
+    try:
+        summary = run_ingest(args.drop_dir, args.db, batch_size=args.batch_size, workers=args.workers, progress=progress,
+                             wait_seconds=args.wait, waivers_path=args.waivers)
+    except StoreBusy as exc:
+        print(exc, file=sys.stderr)
+        return 3
     if not args.quiet:
         print(file=sys.stderr)
     print(f"files: {summary.files_seen} seen, {summary.processed} processed, {summary.unchanged} unchanged, "
           f"{summary.renamed} renamed/duplicate, {summary.removed} gone, {summary.errors} unreadable ({summary.seconds:.2f} s)")
     print(store_summary(args.db))
+    if summary.waivers and (summary.waivers.stale or summary.waivers.problems):
+        print(f"waivers ({summary.waivers.path}): {summary.waivers.loaded} loaded, {len(summary.waivers.stale)} stale")
+        for w in summary.waivers.stale:
+            print(f"  stale: {w['report_id']} {w['check_name']}: {w['why']}")
+        for problem in summary.waivers.problems:
+            print(f"  unusable: {problem}")
     return 0
 
 

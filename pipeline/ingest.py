@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .process import PIPELINE_VERSION, Processed, process_bytes, report_id_for
-from .store import connect, continuity_checks, load_batch, remove_paths
+from .store import continuity_checks, load_batch, remove_paths
+from .waivers import WaiverStatus, default_waivers_path, load_waivers
+from .writer import StoreWriter
 
 DEFAULT_BATCH = 500
 
@@ -56,6 +58,8 @@ class RunSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)  # wall seconds of this process
     worker_seconds: dict[str, float] = field(default_factory=dict)  # CPU-side seconds summed over workers
     report_ids: list[str] = field(default_factory=list)
+    continuity_report_ids: list[str] = field(default_factory=list)  # reports whose cross-report checks were redone
+    waivers: WaiverStatus | None = None
 
 
 def scan(drop_dir: Path) -> list[FileEntry]:
@@ -138,29 +142,34 @@ def run_ingest(
     batch_size: int = DEFAULT_BATCH,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-    only_report_ids: set[str] | None = None,
+    only_documents: Callable[[str], bool] | None = None,
+    wait_seconds: float = 0.0,
+    waivers_path: str | Path | None = None,
 ) -> RunSummary:
     """Bring the store in line with the drop folder. Returns what was done and how long
-    each stage took. `only_report_ids` restricts processing to those reports (Dagster runs
-    over a partition range)."""
+    each stage took. `only_documents` (document_id → bool) restricts processing to some
+    files (a Dagster run over a partition range). Readers keep querying the published store
+    while this runs (see writer.py); a second writer waits `wait_seconds` for the lock, then
+    raises StoreBusy with one line."""
     t0 = time.perf_counter()
     drop_dir = Path(drop_dir)
     workers = workers or os.cpu_count() or 1
     summary = RunSummary()
-    con = connect(db_path)
-    try:
+    with StoreWriter(db_path, wait_seconds=wait_seconds) as writer:
+        con = writer.con
         entries = scan(drop_dir)
         summary.files_seen = len(entries)
         plan = plan_run(con, drop_dir, entries)
         t_plan = time.perf_counter()
         summary.stage_seconds["scan"] = t_plan - t0
         todo = plan.to_process
-        if only_report_ids is not None:
-            todo = [e for e in todo if report_id_for(e.document_id) in only_report_ids]
+        if only_documents is not None:
+            todo = [e for e in todo if only_documents(e.document_id)]
         summary.unchanged, summary.renamed, summary.removed = plan.unchanged, len(plan.renamed), len(plan.gone_paths)
         remove_paths(con, plan.gone_paths)
         if plan.renamed or plan.replaced:
             load_batch(con, [], plan.renamed, plan.replaced)
+            writer.committed()
         batch: list[Processed] = []
         t_work = 0.0
         t_store = 0.0
@@ -176,6 +185,7 @@ def run_ingest(
                 t_work += now - mark
                 entry_rows = [_index_row(e, q) for e, q in zip(todo[i - len(batch): i], batch)]
                 load_batch(con, batch, entry_rows)
+                writer.committed()
                 mark = time.perf_counter()
                 t_store += mark - now
                 batch = []
@@ -183,10 +193,10 @@ def run_ingest(
                     progress(i, len(todo))
         summary.processed = len(summary.report_ids)
         t_checks = time.perf_counter()
-        continuity_checks(con, summary.report_ids)
+        summary.continuity_report_ids = continuity_checks(con, summary.report_ids)
+        summary.waivers = load_waivers(con, waivers_path if waivers_path is not None else default_waivers_path(drop_dir))
+        writer.committed()
         summary.stage_seconds.update(process=t_work, store=t_store, continuity=time.perf_counter() - t_checks)
-    finally:
-        con.close()
     summary.seconds = time.perf_counter() - t0
     return summary
 

@@ -26,10 +26,11 @@ DOCUMENTS_SCHEMA = {
 REPORTS_SCHEMA = {
     "report_id": pl.String, "document_id": pl.String, "organ": pl.String, "year": pl.Int32, "form": pl.String,
     "form_basis": pl.String, "source_script": pl.String, "status": pl.String, "title": pl.String, "source_path": pl.String,
+    "partition_key": pl.String,
 }
 CELLS_SCHEMA = {
     "report_id": pl.String, "table_name": pl.String, "row_key": pl.String, "column_key": pl.String,
-    "value": pl.Decimal(38, 10), "raw": pl.String, "source_line": pl.Int32, "how": pl.String,
+    "value": pl.Decimal(38, 10), "raw": pl.String, "source_line": pl.Int32, "page": pl.Int32, "how": pl.String,
     "candidates": pl.String, "note": pl.String, "row_label": pl.String, "column_label": pl.String,
 }
 PROSE_SCHEMA = {
@@ -117,11 +118,12 @@ def remove_paths(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
     con.unregister("gone")
 
 
-def continuity_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> int:
+def continuity_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> list[str]:
     """(Re)compute the cross-report checks for these reports and for the next year's reports
-    of the same organs, which the new ones may complete. Returns rows written."""
+    of the same organs, which the new ones may complete. Returns the reports whose
+    cross-report results were rewritten (the Dagster layer re-publishes their verdicts)."""
     if not report_ids:
-        return 0
+        return []
     con.register("batch_ids", pl.DataFrame({"report_id": report_ids}).to_arrow())
     con.execute(
         """CREATE OR REPLACE TEMP TABLE stage_check_ids AS
@@ -142,7 +144,7 @@ def continuity_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> 
         con.execute("INSERT INTO check_results BY NAME SELECT * FROM stage_rows")
         con.unregister("stage_rows")
     con.execute("COMMIT")
-    return len(rows)
+    return [rid for rid, _ in ids]
 
 
 def _continuity_rows(rid: str, row, form: str | None) -> list[dict]:

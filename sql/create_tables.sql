@@ -1,4 +1,6 @@
 -- The store's contract (FORMS.md). Idempotent: run on every connection.
+-- Any edit of this file changes the schema version: the writer then rebuilds the store.
+CREATE TABLE IF NOT EXISTS store_info (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS documents (
     document_id      VARCHAR PRIMARY KEY,   -- sha256 of the raw bytes, hex
     source_path      VARCHAR NOT NULL,      -- relative to the drop folder (first path seen)
@@ -27,7 +29,8 @@ CREATE TABLE IF NOT EXISTS reports (
     source_script VARCHAR,                  -- simplified · traditional · mixed
     status        VARCHAR,                  -- extracted · partial · no_tables · legacy · error
     title         VARCHAR,
-    source_path   VARCHAR
+    source_path   VARCHAR,
+    partition_key VARCHAR                   -- the report's Dagster partition: year·organ·hash (keys.py)
 );
 CREATE TABLE IF NOT EXISTS report_cells (
     report_id    VARCHAR NOT NULL,
@@ -37,6 +40,7 @@ CREATE TABLE IF NOT EXISTS report_cells (
     value        DECIMAL(38, 10),           -- exact; NULL when blank, missing or unresolved
     raw          VARCHAR,
     source_line  INTEGER,
+    page         INTEGER,                   -- PDF input: the page the cell was printed on (NULL for text)
     how          VARCHAR NOT NULL,          -- read · split · unresolved · missing
     candidates   VARCHAR,                   -- unresolved: the readings that survive
     note         VARCHAR,
@@ -70,4 +74,13 @@ CREATE TABLE IF NOT EXISTS check_results (
     location   VARCHAR,
     message    VARCHAR,
     details    VARCHAR                      -- JSON rows behind the message
+);
+CREATE TABLE IF NOT EXISTS waivers (       -- findings a reviewer marked as known source errors (from the waivers file)
+    report_id  VARCHAR NOT NULL,
+    check_name VARCHAR NOT NULL,
+    reason     VARCHAR NOT NULL,
+    waived_by  VARCHAR,
+    waived_at  VARCHAR,
+    organ      VARCHAR,                    -- as written in the file, for people reading it
+    year       INTEGER
 );

@@ -17,7 +17,10 @@ def test_sql_file_runs(tmp_path, path):
     con = connect(tmp_path / "fresh.duckdb")
     con.execute("CREATE TEMP TABLE stage_report_ids (report_id VARCHAR, document_id VARCHAR)")
     con.execute("CREATE TEMP TABLE stage_check_ids (report_id VARCHAR)")
-    con.execute(path.read_text(encoding="utf-8"))
+    con.execute("CREATE TEMP TABLE stage_waivers AS SELECT * FROM waivers LIMIT 0")
+    text = path.read_text(encoding="utf-8")
+    params = re.sub(r"'[^']*'|--[^\n]*", "", text).count("?")  # bound parameters, outside strings and comments
+    con.execute(text, ["x"] * params)
 
 
 def test_readme_queries_run(con):
