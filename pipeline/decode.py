@@ -20,7 +20,7 @@ BLANK_CELL = "-"  # how an empty HTML table cell is written in the text view (FO
 
 # Signatures of files that are not reports in text form.
 _BINARY_SIGNATURES = {
-    b"%PDF": "a PDF file (extract its text first, e.g. with pdfminer)",
+    b"%PDF": "a PDF file (PDFs are read by pipeline.pdf through formats.read_binary, not as text)",
     b"PK\x03\x04": "a ZIP archive or Office document",
     b"\x89PNG": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",

@@ -24,13 +24,14 @@ from .checks import (
     prose_sums,
 )
 from .decode import DecodeError, decode_bytes, html_to_text
+from .formats import page_index, read_binary
 from .extract import extract_tables
 from .form import canonical_label
 from .meta import read_meta
 from .normalize import normalize
 from .prose import prose_metrics, stat_table_metrics
 
-PIPELINE_VERSION = "1"  # bump to re-extract unchanged files after an extraction change
+PIPELINE_VERSION = "2"  # bump to re-extract unchanged files after an extraction change
 
 
 def report_id_for(document_id: str) -> str:
@@ -98,21 +99,22 @@ def process_bytes(data: bytes, source_path: str) -> Processed:
     }
     t0 = perf_counter()
     try:
-        decoded = decode_bytes(data, PurePosixPath(source_path).suffix)
+        binary = read_binary(data, PurePosixPath(source_path).suffix)  # PDF, DOCX; refused formats raise
+        decoded = binary.decoded if binary else decode_bytes(data, PurePosixPath(source_path).suffix)
     except DecodeError as exc:
         doc["error"] = str(exc)
         return Processed(doc, report, checks=_check_rows(report_id, _unreadable(CheckResult("document_readable", False, "error", "text or HTML", "unreadable", source_path, str(exc)))))
     doc["encoding"] = decoded.encoding
     doc["raw_text"] = decoded.text
     try:
-        return _process_text(decoded, doc, report, t0)
+        return _process_text(decoded, doc, report, t0, binary.places if binary else None)
     except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the run; it is recorded
         doc["error"] = f"extraction failed: {type(exc).__name__}: {exc}"
         report["status"] = "error"
         return Processed(doc, report, checks=_check_rows(report_id, _unreadable(CheckResult("document_readable", False, "error", "parsed", "exception", source_path, doc["error"]))))
 
 
-def _process_text(decoded, doc: dict, report: dict, t0: float) -> Processed:
+def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | None = None) -> Processed:
     report_id = report["report_id"]
     text = html_to_text(decoded.text) if decoded.is_html else decoded.text
     t1 = perf_counter()
@@ -121,6 +123,7 @@ def _process_text(decoded, doc: dict, report: dict, t0: float) -> Processed:
     doc["normalized_text"] = norm.text
     doc["repairs"] = json.dumps(norm.repairs, ensure_ascii=False)
     line_of = LineIndex(norm.text)
+    page_of = page_index(places, text, norm.repairs, norm.text)
     meta = read_meta(norm.text, norm.header)
     report.update(organ=meta.organ, year=meta.year, form=meta.form, form_basis=meta.form_basis,
                   source_script=norm.source_script, title=meta.title)
@@ -148,7 +151,7 @@ def _process_text(decoded, doc: dict, report: dict, t0: float) -> Processed:
                 row_label, col_label = canonical_label(spec.form_id, c.table, c.row_key, c.column_key)
                 out.cells.append({
                     "report_id": report_id, "table_name": c.table, "row_key": c.row_key, "column_key": c.column_key,
-                    "value": c.value, "raw": c.raw, "source_line": line_of(c.offset), "how": c.how,
+                    "value": c.value, "raw": c.raw, "source_line": line_of(c.offset), "page": page_of(line_of(c.offset)), "how": c.how,
                     "candidates": " | ".join(c.candidates) if c.candidates else None, "note": c.note or None,
                     "row_label": row_label, "column_label": col_label,
                 })

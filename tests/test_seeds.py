@@ -129,9 +129,15 @@ def test_shanghai_2019_form(con):
     assert checks(con, p)["tables_complete"] is True
 
 
-def test_pdf_is_kept_with_error(con):
-    got = con.execute("SELECT error FROM documents WHERE source_path = 'hongze_2024.pdf'").fetchone()
-    assert got and "PDF" in got[0]
+def test_pdf_reads_like_its_text_twin(con):
+    assert con.execute("SELECT error FROM documents WHERE source_path = 'hongze_2024.pdf'").fetchone() == (None,)
+    q = """SELECT table_name, row_key, column_key, value, how FROM report_cells JOIN reports USING (report_id)
+           WHERE source_path = ? ORDER BY ALL"""
+    pdf, twin = con.execute(q, ["hongze_2024.pdf"]).fetchall(), con.execute(q, ["hongze_2024_pdftext.txt"]).fetchall()
+    assert len(pdf) == 186 and pdf == twin
+    pages = con.execute("""SELECT min(page), max(page), count(page) FROM report_cells JOIN reports USING (report_id)
+                           WHERE source_path = 'hongze_2024.pdf'""").fetchone()
+    assert pages == (2, 4, 186)
 
 
 def test_every_file_has_a_document(con, corpus_store):

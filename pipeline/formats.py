@@ -1,0 +1,89 @@
+"""Which reader a dropped file needs: PDF and Word files are read here; text and HTML go on to
+``decode.decode_bytes``; formats we cannot read get an error that says what to do instead.
+
+Recognised by content first (magic bytes), then by suffix: a report saved as ``.txt`` that is
+really a PDF is still read as a PDF, and a ``.docx`` that is not a ZIP is refused as broken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .decode import DecodeError, Decoded
+
+SAVE_AS = "save it as PDF or DOCX"
+_REFUSED_SUFFIXES = {
+    ".doc": f"a legacy Word document (.doc): {SAVE_AS}",
+    ".wps": f"a WPS document (.wps): {SAVE_AS}",
+    ".ofd": f"an OFD document (.ofd): {SAVE_AS}",
+    ".xls": "a spreadsheet (.xls): save the report as PDF or DOCX",
+    ".xlsx": "a spreadsheet (.xlsx): save the report as PDF or DOCX",
+    ".ppt": "a presentation (.ppt): save the report as PDF or DOCX",
+    ".pptx": "a presentation (.pptx): save the report as PDF or DOCX",
+}
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of .doc, .wps, .xls
+
+
+@dataclass(frozen=True)
+class Read:
+    """A file read by one of the binary readers: its text for the pipeline and, per line of
+    that text, where it was printed (PDF: page and box; DOCX: None)."""
+    decoded: Decoded
+    places: list | None
+
+
+def read_binary(data: bytes, suffix: str) -> Read | None:
+    """Read a PDF or DOCX; raise DecodeError for a document format we do not read; return
+    None for anything else (text and HTML: ``decode_bytes`` takes over)."""
+    suffix = suffix.lower()
+    if data.startswith(b"%PDF") or (suffix == ".pdf" and b"%PDF-" in data[:1024]):
+        from .pdf import read_pdf
+
+        got = read_pdf(data)
+        return Read(Decoded(got.text, f"pdf text layer ({got.pages} pages, {got.tables} tables)", False), got.places)
+    if suffix == ".pdf":
+        raise DecodeError("broken PDF: no %PDF header")
+    if data.startswith(b"PK\x03\x04") and (suffix == ".docx" or _is_docx(data)):
+        from .word import read_docx
+
+        got = read_docx(data)
+        return Read(Decoded(got.text, f"docx ({got.tables} tables)", False), None)
+    if suffix == ".docx":
+        raise DecodeError("broken DOCX: not a ZIP package")
+    if suffix in _REFUSED_SUFFIXES:
+        raise DecodeError(f"not read: the file is {_REFUSED_SUFFIXES[suffix]}")
+    if data.startswith(_OLE):
+        raise DecodeError(f"not read: the file is a legacy Office or WPS document (.doc/.wps/.xls): {SAVE_AS}")
+    if data.startswith(b"PK\x03\x04") and b"OFD.xml" in data[:4096]:
+        raise DecodeError(f"not read: the file is an OFD document: {SAVE_AS}")
+    return None
+
+
+def _is_docx(data: bytes) -> bool:
+    return b"word/document.xml" in data[:200_000] or b"[Content_Types].xml" in data[:200] and b"word/" in data[:200_000]
+
+
+def raw_lines_kept(raw_text: str, repairs: list[dict], normalized_lines: int) -> list[int] | None:
+    """For each line of the normalized text, the 1-based line of the raw text it came from.
+
+    Normalization keeps lines in order and only drops them (blank lines, and those it records
+    as page numbers, chrome, spam or archive header without an ``after``). When the count does
+    not add up the map is not trusted and None is returned: no page beats a wrong page."""
+    dropped = {r["line"] for r in repairs if "line" in r and "after" not in r and r.get("kind") != "mojibake"}
+    kept = [n for n, line in enumerate(raw_text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1) if line.strip() and n not in dropped]
+    return kept if len(kept) == normalized_lines else None
+
+
+def page_index(places: list | None, raw_text: str, repairs: list[dict], normalized_text: str) -> Callable[[int | None], int | None]:
+    """Normalized line number → the page it was printed on (None for text inputs, or when the
+    line map cannot be trusted)."""
+    kept = raw_lines_kept(raw_text, repairs, normalized_text.count("\n") + 1) if places else None
+    if not kept:
+        return lambda line: None
+
+    def page_of(line: int | None) -> int | None:
+        if line is None or not 1 <= line <= len(kept) or kept[line - 1] > len(places):
+            return None
+        return places[kept[line - 1] - 1][0]
+    return page_of
