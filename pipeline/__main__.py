@@ -7,8 +7,10 @@ non-zero only when the run itself fails — a report failing a check is a findin
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
+from .dropfolder import DEFAULT_MAX_BYTES, one_line
 from .ingest import DEFAULT_BATCH, run_ingest
 from .summary import store_summary
 from .review import add_review_commands
@@ -24,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     ing.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
     ing.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     ing.add_argument("--quiet", action="store_true")
+    ing.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
+                     help=f"files larger than this are not read: stored with an error row (default: {DEFAULT_MAX_BYTES:,})")
     ing.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                      help="when another run is writing the store, wait this long for it (default: exit at once)")
     ing.add_argument("--waivers", default=None, help="waivers file (default: waivers.csv beside the drop folder)")
@@ -38,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         summary = run_ingest(args.drop_dir, args.db, batch_size=args.batch_size, workers=args.workers, progress=progress,
-                             wait_seconds=args.wait, waivers_path=args.waivers)
+                             wait_seconds=args.wait, waivers_path=args.waivers, max_bytes=args.max_bytes)
     except StoreBusy as exc:
         print(exc, file=sys.stderr)
         return 3
@@ -46,7 +50,20 @@ def main(argv: list[str] | None = None) -> int:
         print(file=sys.stderr)
     print(f"files: {summary.files_seen} seen, {summary.processed} processed, {summary.unchanged} unchanged, "
           f"{summary.renamed} renamed/duplicate, {summary.removed} gone, {summary.errors} unreadable ({summary.seconds:.2f} s)")
+    if summary.refused:
+        kinds: dict[str, int] = {}
+        for r in summary.refused:
+            kinds[r.kind] = kinds.get(r.kind, 0) + 1
+        print(f"refused: {len(summary.refused)} entries not read ({', '.join(f'{k}: {n}' for k, n in sorted(kinds.items()))}); "
+              "every one with its reason in the table refused_entries")
+        for r in summary.refused[:5]:
+            print(f"  {one_line(r.source_path)}: {r.reason}")
+    if summary.interrupted:
+        print(f"stopped by {summary.interrupted}: the batch in hand was committed ({summary.processed} files processed); "
+              "run again to continue", file=sys.stderr)
     print(store_summary(args.db))
+    if summary.interrupted:
+        return 128 + signal.Signals[summary.interrupted].value
     if summary.waivers and (summary.waivers.stale or summary.waivers.problems):
         print(f"waivers ({summary.waivers.path}): {summary.waivers.loaded} loaded, {len(summary.waivers.stale)} stale")
         for w in summary.waivers.stale:

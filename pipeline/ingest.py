@@ -9,8 +9,9 @@ size, not by the size of the folder.
 
 from __future__ import annotations
 
-import hashlib
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from collections import deque
@@ -19,8 +20,9 @@ from itertools import islice
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .process import PIPELINE_VERSION, Processed, process_bytes, report_id_for
-from .store import continuity_checks, load_batch, remove_paths
+from .dropfolder import DEFAULT_MAX_BYTES, Refusal, TooBig, Unreadable, content_id, read_regular, record_refusals, scan_folder, unreadable_id
+from .process import PIPELINE_VERSION, Processed, process_bytes, report_id_for, unreadable_file
+from .store import continuity_checks, load_batch, remove_paths, sql
 from .waivers import WaiverStatus, default_waivers_path, load_waivers
 from .writer import StoreWriter
 
@@ -33,6 +35,12 @@ class FileEntry:
     size_bytes: int
     mtime_ns: int
     document_id: str = ""  # filled when the content had to be hashed
+    fs_path: str = ""  # the path as the file system spells it (non-UTF-8 names differ); "" = source_path
+    max_bytes: int = DEFAULT_MAX_BYTES  # files over this are not read (dropfolder.py)
+
+    @property
+    def os_path(self) -> str:
+        return self.fs_path or self.source_path
 
 
 @dataclass
@@ -58,26 +66,35 @@ class RunSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)  # wall seconds of this process
     worker_seconds: dict[str, float] = field(default_factory=dict)  # CPU-side seconds summed over workers
     report_ids: list[str] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)  # entries not read, each with its reason
+    interrupted: str = ""  # "SIGINT"/"SIGTERM" when a signal stopped the run after a committed batch
     continuity_report_ids: list[str] = field(default_factory=list)  # reports whose cross-report checks were redone
     waivers: WaiverStatus | None = None
 
 
-def scan(drop_dir: Path) -> list[FileEntry]:
-    """Every regular file below the drop folder (hidden files and folders skipped)."""
-    out = []
-    for root, dirs, files in os.walk(drop_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith("."):
-                continue
-            path = Path(root) / name
-            st = path.stat()
-            out.append(FileEntry(path.relative_to(drop_dir).as_posix(), st.st_size, st.st_mtime_ns))
-    return out
+def scan(drop_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[FileEntry]:
+    """Every regular file below the drop folder, links never followed (see scan_entries)."""
+    return scan_entries(drop_dir, max_bytes)[0]
 
 
-def hash_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def scan_entries(drop_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[FileEntry], list[Refusal]]:
+    """The regular files below the drop folder, and every other entry (links, FIFOs, sockets,
+    devices, hidden names) refused with a one-line reason (dropfolder.py)."""
+    found, refused = scan_folder(drop_dir)
+    entries = [FileEntry(f.source_path, f.size_bytes, f.mtime_ns, fs_path=f.fs_path if f.fs_path != f.source_path else "", max_bytes=max_bytes)
+               for f in found]
+    return entries, refused
+
+
+def hash_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """The document id of a file: sha256 of its bytes, read as the workers read it (no links,
+    regular files only; over-size files by fingerprint; unreadable ones by a name-derived id)."""
+    path = Path(path)
+    return content_id(path.parent, path.name, path.name, max_bytes)
+
+
+def hash_entry(drop_dir: Path, e: FileEntry) -> str:
+    return content_id(drop_dir, e.os_path, e.source_path, e.max_bytes)
 
 
 def plan_run(con, drop_dir: Path, entries: list[FileEntry]) -> Plan:
@@ -92,7 +109,7 @@ def plan_run(con, drop_dir: Path, entries: list[FileEntry]) -> Plan:
             plan.unchanged += 1
             held.add(known[2])
             continue
-        e.document_id = hash_file(drop_dir / e.source_path)
+        e.document_id = hash_entry(drop_dir, e)
         if stored.get(e.document_id) == PIPELINE_VERSION or e.document_id in held:
             plan.renamed.append({"source_path": e.source_path, "size_bytes": e.size_bytes, "mtime_ns": e.mtime_ns, "document_id": e.document_id})
         else:
@@ -106,34 +123,110 @@ def plan_run(con, drop_dir: Path, entries: list[FileEntry]) -> Plan:
 
 
 CHUNK = 16  # files per task: amortizes inter-process overhead
+CHUNK_BYTES = 4_000_000  # ... but a task holds at most this much input (plus one file)
+IN_FLIGHT_BYTES = 48_000_000  # input bytes queued or finished-but-unread at once
+BATCH_BYTES = 32_000_000  # a batch is committed early once its files hold this much input
 
 
-def _work(args: tuple[str, list[str]]) -> list[Processed]:
-    drop_dir, rels = args
-    return [process_bytes((Path(drop_dir) / rel).read_bytes(), rel) for rel in rels]
+def _work(args: tuple[str, list[tuple[str, str, int]]]) -> list[Processed]:
+    """Read and process a chunk of files: (path on disk, path as stored, size limit) each.
+    The bytes processed are the bytes read through one descriptor; a file that cannot be read
+    any more (vanished, became a link or FIFO) or is over the limit becomes a document row
+    carrying the reason, so the run never stops and no file goes unrecorded."""
+    drop_dir, files = args
+    out = []
+    for fs_path, shown, max_bytes in files:
+        try:
+            data = read_regular(drop_dir, fs_path, max_bytes)
+        except TooBig as exc:
+            out.append(unreadable_file(exc.fingerprint, shown, exc.size, str(exc)))
+            continue
+        except Unreadable as exc:
+            out.append(unreadable_file(unreadable_id(shown, str(exc)), shown, 0, str(exc)))
+            continue
+        out.append(process_bytes(data, shown))
+    return out
+
+
+def _chunks(drop_dir: Path, entries: list[FileEntry]) -> Iterator[tuple[int, tuple]]:
+    """(input bytes, task) for consecutive runs of at most CHUNK files / CHUNK_BYTES."""
+    files: list[tuple[str, str, int]] = []
+    size = 0
+    for e in entries:
+        files.append((e.os_path, e.source_path, e.max_bytes))
+        size += min(e.size_bytes, e.max_bytes)
+        if len(files) >= CHUNK or size >= CHUNK_BYTES:
+            yield size, (str(drop_dir), files)
+            files, size = [], 0
+    if files:
+        yield size, (str(drop_dir), files)
+
+
+def _quiet_worker() -> None:
+    """Workers leave SIGINT/SIGTERM to the parent, which finishes its batch and stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def process_files(drop_dir: Path, entries: list[FileEntry], workers: int, in_flight: int = DEFAULT_BATCH) -> Iterator[Processed]:
     """Process files in parallel, in order, streaming results to the caller. At most
-    `in_flight` files are queued or finished-but-unread at once, so memory is set by the batch
-    size and not by the size of the folder."""
-    chunks = [(str(drop_dir), [e.source_path for e in entries[i: i + CHUNK]]) for i in range(0, len(entries), CHUNK)]
+    `in_flight` files (and IN_FLIGHT_BYTES of input) are queued or finished-but-unread at once,
+    so memory is set by the batch size and not by the size of the folder or of its files.
+    Closing the iterator early cancels the queued work."""
     if workers <= 1 or len(entries) < 2 * CHUNK:
-        for c in chunks:
+        for _, c in _chunks(drop_dir, entries):
             yield from _work(c)
         return
     window = max(2 * workers, 2 * in_flight // CHUNK)  # two batches: workers never wait on the writer
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker)
+    try:
         pending: deque = deque()
-        todo = iter(chunks)
-        for c in islice(todo, window):
-            pending.append(pool.submit(_work, c))
-        while pending:
-            results = pending.popleft().result()
-            nxt = next(todo, None)
-            if nxt is not None:
-                pending.append(pool.submit(_work, nxt))
+        queued = 0
+        todo = _chunks(drop_dir, entries)
+        nxt = next(todo, None)
+        while nxt is not None or pending:
+            while nxt is not None and (not pending or (len(pending) < window and queued + nxt[0] <= IN_FLIGHT_BYTES)):
+                pending.append((nxt[0], pool.submit(_work, nxt[1])))
+                queued += nxt[0]
+                nxt = next(todo, None)
+            size, future = pending.popleft()
+            results = future.result()
+            queued -= size
             yield from results
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _StopOnSignal:
+    """SIGINT/SIGTERM ask the run to stop after committing the batch in hand (main thread only;
+    elsewhere, e.g. inside Dagster, signals keep their usual handlers)."""
+
+    def __init__(self):
+        self.requested = ""
+        self._old: dict = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:  # asked twice: stop now (the last committed batch stays)
+            self.__exit__()
+            raise KeyboardInterrupt
+        self.requested = signal.Signals(signum).name
+
+    def __exit__(self, *exc):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old = {}
+        return False
+
+
+def missing_continuity(con) -> list[str]:
+    """Reports a killed run loaded without their cross-report checks (redone this run)."""
+    return [r[0] for r in con.execute(sql("select_missing_continuity")).fetchall()]
 
 
 def run_ingest(
@@ -145,19 +238,22 @@ def run_ingest(
     only_documents: Callable[[str], bool] | None = None,
     wait_seconds: float = 0.0,
     waivers_path: str | Path | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> RunSummary:
     """Bring the store in line with the drop folder. Returns what was done and how long
     each stage took. `only_documents` (document_id → bool) restricts processing to some
     files (a Dagster run over a partition range). Readers keep querying the published store
     while this runs (see writer.py); a second writer waits `wait_seconds` for the lock, then
-    raises StoreBusy with one line."""
+    raises StoreBusy with one line. SIGINT/SIGTERM stop it after the batch in hand is
+    committed (`summary.interrupted`); a rerun continues where it stopped."""
     t0 = time.perf_counter()
     drop_dir = Path(drop_dir)
     workers = workers or os.cpu_count() or 1
     summary = RunSummary()
     with StoreWriter(db_path, wait_seconds=wait_seconds) as writer:
         con = writer.con
-        entries = scan(drop_dir)
+        entries, summary.refused = scan_entries(drop_dir, max_bytes)
+        record_refusals(con, summary.refused)
         summary.files_seen = len(entries)
         plan = plan_run(con, drop_dir, entries)
         t_plan = time.perf_counter()
@@ -174,13 +270,17 @@ def run_ingest(
         t_work = 0.0
         t_store = 0.0
         mark = time.perf_counter()
-        for i, p in enumerate(process_files(drop_dir, todo, workers, batch_size), 1):
+        batch_bytes = 0
+        stop = _StopOnSignal().__enter__()
+        results = process_files(drop_dir, todo, workers, batch_size)
+        for i, p in enumerate(results, 1):
             batch.append(p)
+            batch_bytes += min(todo[i - 1].size_bytes, max_bytes)
             for stage, secs in p.timings.items():
                 summary.worker_seconds[stage] = summary.worker_seconds.get(stage, 0.0) + secs
             summary.errors += p.document["error"] is not None
             summary.report_ids.append(p.report["report_id"])
-            if len(batch) >= batch_size or i == len(todo):
+            if len(batch) >= batch_size or i == len(todo) or batch_bytes >= BATCH_BYTES or stop.requested:
                 now = time.perf_counter()
                 t_work += now - mark
                 entry_rows = [_index_row(e, q) for e, q in zip(todo[i - len(batch): i], batch)]
@@ -189,11 +289,17 @@ def run_ingest(
                 mark = time.perf_counter()
                 t_store += mark - now
                 batch = []
+                batch_bytes = 0
                 if progress:
                     progress(i, len(todo))
+                if stop.requested:
+                    summary.interrupted = stop.requested
+                    break
+        results.close()  # an interrupted run cancels the queued work
+        stop.__exit__()
         summary.processed = len(summary.report_ids)
         t_checks = time.perf_counter()
-        summary.continuity_report_ids = continuity_checks(con, summary.report_ids)
+        summary.continuity_report_ids = continuity_checks(con, sorted(set(summary.report_ids) | set(missing_continuity(con))))
         summary.waivers = load_waivers(con, waivers_path if waivers_path is not None else default_waivers_path(drop_dir))
         writer.committed()
         summary.stage_seconds.update(process=t_work, store=t_store, continuity=time.perf_counter() - t_checks)

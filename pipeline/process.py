@@ -121,7 +121,7 @@ def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | No
     norm = normalize(text)
     t2 = perf_counter()
     doc["normalized_text"] = norm.text
-    doc["repairs"] = json.dumps(norm.repairs, ensure_ascii=False)
+    doc["repairs"] = json.dumps([*getattr(decoded, "repairs", ()), *norm.repairs], ensure_ascii=False)  # decoding's mends first
     line_of = LineIndex(norm.text)
     page_of = page_index(places, text, norm.repairs, norm.text)
     meta = read_meta(norm.text, norm.header)
@@ -183,3 +183,21 @@ def _unreadable(failure: CheckResult) -> list[CheckResult]:
 def _not_applicable(form: str) -> list[CheckResult]:
     why = f"not applicable: {form} report has no standard tables (statistics go to prose_metrics)"
     return [CheckResult(n, True, "warn", None, None, None, why) for n in (*IDENTITY_NAMES, "tables_complete", "split_resolution", "blank_cells")]
+
+
+def unreadable_file(document_id: str, source_path: str, size_bytes: int, error: str) -> Processed:
+    """A file the drop-folder rules kept from being read (over the size limit, vanished or no
+    longer a regular file after the scan): a document row with its error and the failed
+    readability check, like an undecodable file, so no entry is lost from the store."""
+    report_id = report_id_for(document_id)
+    doc = {
+        "document_id": document_id, "source_path": source_path, "size_bytes": size_bytes, "encoding": None,
+        "raw_text": None, "normalized_text": None, "repairs": "[]", "ingested_at": datetime.now(timezone.utc).replace(tzinfo=None),
+        "error": error, "pipeline_version": PIPELINE_VERSION,
+    }
+    report = {
+        "report_id": report_id, "document_id": document_id, "organ": None, "year": None, "form": None,
+        "form_basis": None, "source_script": None, "status": "error", "title": None, "source_path": source_path,
+    }
+    failure = CheckResult("document_readable", False, "error", "a regular file within the size limit", "not read", source_path, error)
+    return Processed(doc, report, checks=_check_rows(report_id, _unreadable(failure)))

@@ -84,3 +84,8 @@ CREATE TABLE IF NOT EXISTS waivers (       -- findings a reviewer marked as know
     organ      VARCHAR,                    -- as written in the file, for people reading it
     year       INTEGER
 );
+CREATE TABLE IF NOT EXISTS refused_entries ( -- drop-folder entries not read, as of the last scan
+    source_path VARCHAR NOT NULL,           -- relative; non-UTF-8 bytes written as \xNN
+    kind        VARCHAR NOT NULL,           -- symlink · fifo · socket · device · hidden · vanished · unreadable · name_clash
+    reason      VARCHAR NOT NULL            -- one line
+);
