@@ -1,10 +1,20 @@
-"""The scale benchmark: ``python -m pipeline.bench --reports 10000 --out bench_out``.
+"""The scale benchmark: ``python -m pipeline.bench --corpus both --reports 10000 --real-files 3000``.
 
-Generates N distinct reports (both forms, every layout, a third traditional, some GB18030 /
-Big5 / UTF-16, whole web pages, ~1% broken files) into a temporary drop folder and measures on
-this machine:
+Two corpora, each in a temporary drop folder:
 
-a. the command-line ingest end to end into a fresh database;
+* ``generated``: N distinct synthetic reports (both forms, every layout, a third traditional,
+  some GB18030 / Big5 / UTF-16, whole web pages, ~1% broken files);
+* ``real``: M distinct files derived from the real fixtures (``tests/fixtures``: the seeds and
+  the wild files). Copy k of fixture f is f's text with a unique trailing line; every 7th copy
+  is re-encoded as GB18030 and every 11th as UTF-16, the others keep the fixture's encoding.
+  Real reports are longer and messier than generated ones (mojibake, column-major PDF text,
+  traditional script, whole web pages), so this is the rate a new user sees.
+
+For each corpus it measures on this machine:
+
+0. the floor: reading every file and decoding it (encoding detection included), one process;
+a. the command-line ingest end to end into a fresh database, its ratio to the floor, and the
+   CPU seconds of the parent (the writer) and of the workers;
 b. the Dagster path end to end: sensor tick, then in-process materializations of the same
    asset over the new partitions (chunked as the sensor chunks them), including every
    per-report check evaluation the UI shows;
@@ -12,7 +22,7 @@ c. a second command-line run over the unchanged folder;
 d. one new file added to the big folder, through the sensor path;
 e. peak memory (this process and its workers).
 
-It also checks that the two paths, and two batch sizes, produce the same rows. The table is
+It also checks that the two paths, and two batch sizes, produce the same rows. The tables are
 printed and written to OUT/bench.md.
 """
 
@@ -21,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import tempfile
 import threading
@@ -30,8 +41,11 @@ from pathlib import Path
 import duckdb
 import psutil
 
+from .decode import DecodeError, decode_bytes, detect_and_decode
 from .generate import generate_report, write_corpus
-from .ingest import run_ingest
+from .ingest import run_ingest, scan
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
 COMPARE = {
     "documents": "document_id, source_path, size_bytes, encoding, raw_text, normalized_text, repairs, error",
@@ -83,6 +97,68 @@ def identical(db_a: Path, db_b: Path) -> dict[str, int]:
     return out
 
 
+# --- the real-derived corpus ---------------------------------------------------------------------
+
+
+def _copy_bytes(data: bytes, name: str, k: int) -> bytes:
+    """Copy k of a real file: its text plus a unique trailing line, in the fixture's own
+    encoding, GB18030 every 7th copy, UTF-16 every 11th. Files that are not text (PDF)
+    get a unique trailing comment instead: same bytes otherwise."""
+    try:
+        text, enc = detect_and_decode(data)
+    except DecodeError:
+        return data + f"\n% copy {k:06d}\n".encode("ascii")
+    is_html = name.lower().endswith((".html", ".htm")) or "<html" in text[:2000].lower()
+    # (an HTML comment after </html> would be more usual, but html_to_text cannot take one yet)
+    text = text + (f"\n<p>copy {k:06d}</p>\n" if is_html else f"\n（副本 copy-{k:06d}）\n")
+    if k % 11 == 0:
+        return b"\xff\xfe" + text.encode("utf-16-le")
+    if k % 7 == 0:
+        return text.encode("gb18030")
+    if enc == "utf-16":
+        return b"\xff\xfe" + text.encode("utf-16-le")
+    try:
+        return text.encode(enc)
+    except UnicodeEncodeError:  # a Big5 file whose characters Big5 cannot hold
+        return text.encode("gb18030")
+
+
+def write_real_corpus(folder: Path, n: int, fixtures: Path = FIXTURES) -> tuple[int, int]:
+    """n distinct files derived from the real fixtures, round robin, 1,000 per sub-folder.
+    Returns (files, bytes)."""
+    sources = sorted(p for p in fixtures.iterdir() if p.is_file())
+    if not sources:
+        raise SystemExit(f"no fixtures in {fixtures}")
+    originals = [(p, p.read_bytes()) for p in sources]
+    folder.mkdir(parents=True, exist_ok=True)
+    size = 0
+    for k in range(1, n + 1):
+        path, data = originals[(k - 1) % len(originals)]
+        sub = folder / f"batch{(k - 1) // 1000:03d}"
+        sub.mkdir(exist_ok=True)
+        copy = _copy_bytes(data, path.name, k)
+        (sub / f"{path.stem}_copy{k:06d}{path.suffix}").write_bytes(copy)
+        size += len(copy)
+    return n, size
+
+
+def read_decode_floor(drop: Path) -> float:
+    """Seconds to read and decode every file once, in this one process: the floor a run is
+    compared with (the ratio travels across machines better than the rate)."""
+    entries = scan(drop)
+    t = time.perf_counter()
+    for e in entries:
+        data = (drop / e.source_path).read_bytes()
+        try:
+            decode_bytes(data, Path(e.source_path).suffix)
+        except DecodeError:
+            pass
+    return time.perf_counter() - t
+
+
+# --- the measures ---------------------------------------------------------------------------------
+
+
 def dagster_path(drop: Path, db: Path) -> tuple[float, int, int, float]:
     """Sensor tick + in-process materializations of every requested range, then one new
     file through the same path. Returns (seconds, runs, per-report check evaluations,
@@ -124,73 +200,142 @@ def dagster_path(drop: Path, db: Path) -> tuple[float, int, int, float]:
     return seconds, len(tick.run_requests), evaluations, one_new
 
 
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def measure(corpus: str, drop: Path, work: Path, args, described: str) -> list[str]:
+    """Every measure over one corpus; returns its section of bench.md."""
+    rows: list[tuple[str, str, str]] = []
+    floor = read_decode_floor(drop)
+    rows.append(("0. floor: read + decode every file, one process", f"{floor:.2f} s", ""))
+    print(rows[-1], flush=True)
+    me = psutil.Process()
+    cpu0, kids0 = me.cpu_times(), _children_cpu()
+    with PeakMemory() as mem:
+        cli = run_ingest(drop, work / "cli.duckdb", batch_size=args.batch_size)
+    cpu1, kids1 = me.cpu_times(), _children_cpu()
+    parent_cpu = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
+    rate = cli.processed / cli.seconds
+    rows.append(("a. command line, fresh store", f"{cli.seconds:.1f} s",
+                 f"**{rate:.0f} reports/s**; {cli.seconds / floor:.0f}× the floor; CPU: parent {parent_cpu:.1f} s, workers {kids1 - kids0:.1f} s"))
+    print(rows[-1], flush=True)
+    rerun = run_ingest(drop, work / "cli.duckdb", batch_size=args.batch_size)
+    rows.append(("c. unchanged re-run", f"{rerun.seconds:.2f} s", f"{rerun.unchanged} unchanged, {rerun.processed} processed"))
+    print(rows[-1], flush=True)
+    peak_cli = mem.peak
+
+    small_batch = max(1, args.batch_size // 5)
+    diff_batch: dict | str = "not run"
+    if not args.skip_compare:
+        run_ingest(drop, work / "cli_small_batch.duckdb", batch_size=small_batch)
+        diff_batch = identical(work / "cli.duckdb", work / "cli_small_batch.duckdb")
+
+    diff_dagster: dict | str = "not run"
+    peak_dg = 0
+    if not args.skip_dagster:
+        with PeakMemory() as mem2:
+            dg_s, runs, evals, one_new = dagster_path(drop, work / "dagster.duckdb")
+        peak_dg = mem2.peak
+        rows.append(("b. Dagster path (sensor + runs + per-report checks)", f"{dg_s:.1f} s",
+                     f"{cli.files_seen / dg_s:.0f} reports/s; {runs} runs; {evals} check evaluations"))
+        rows.append(("d. one new file via sensor into the big store", f"{one_new:.2f} s", ""))
+        diff_dagster = identical(work / "cli.duckdb", work / "dagster_before_new_file.duckdb")
+    rows.append(("e. peak memory (process + workers)", f"{max(peak_cli, peak_dg) / 2**20:.0f} MiB",
+                 f"command line {peak_cli / 2**20:.0f} MiB, Dagster {peak_dg / 2**20:.0f} MiB, batch {args.batch_size}"))
+    worker_total = sum(cli.worker_seconds.values()) or 1.0
+    wall = cli.seconds
+    stage_lines = [f"| {k} | {v:.1f} | {v / worker_total:.0%} |" for k, v in cli.worker_seconds.items()]
+    for key, label in (("store", "store (writer, wall)"), ("scan", "scan + plan (wall)"), ("continuity", "continuity checks (wall)")):
+        secs = cli.stage_seconds.get(key, 0)
+        stage_lines.append(f"| {label} | {secs:.1f} | {secs / wall:.0%} of wall |")
+    return [
+        f"## {corpus}: {described}", "",
+        f"{cli.errors} unreadable", "",
+        "| measure | time | detail |", "|---|---|---|",
+        *[f"| {a} | {b} | {c} |" for a, b, c in rows], "",
+        "Stages of the command-line run (worker seconds summed over processes; share of worker time):", "",
+        "| stage | seconds | share |", "|---|---|---|", *stage_lines, "",
+        f"Same rows whichever path or batch size: batch {args.batch_size} vs {small_batch}: {diff_batch}; "
+        f"command line vs Dagster: {diff_dagster}", "",
+    ]
+
+
+def profile(drop: Path, out: Path, corpus: str, top: int = 30) -> str:
+    """cProfile of `process_bytes` over every file of the corpus in this one process (no
+    workers, no store): where the CPU time per report goes. Written to OUT/profile_<corpus>.txt."""
+    import cProfile
+    import pstats
+
+    from .process import process_bytes
+
+    entries = scan(drop)
+    datas = [((drop / e.source_path).read_bytes(), e.source_path) for e in entries]
+    prof = cProfile.Profile()
+    t = time.perf_counter()
+    prof.enable()
+    for data, rel in datas:
+        process_bytes(data, rel)
+    prof.disable()
+    wall = time.perf_counter() - t
+    stats = pstats.Stats(prof)
+    rows = []
+    for (file, line, func), (_, ncalls, tt, ct, _) in stats.stats.items():
+        rows.append((tt, ct, ncalls, f"{Path(file).name}:{line}({func})"))
+    total = max((ct for _, ct, _, name in rows if name.endswith("(process_bytes)")), default=stats.total_tt) or 1.0
+    lines = [f"# profile: process_bytes over {len(datas)} {corpus} files, one process",
+             f"wall {wall:.2f} s under the profiler ({wall / len(datas) * 1000:.1f} ms per file); percentages of process_bytes' {total:.2f} s", "",
+             f"## top {top} by own time", "", "| own % | own s | cum % | calls | function |", "|---|---|---|---|---|"]
+    for tt, ct, n, name in sorted(rows, reverse=True)[:top]:
+        lines.append(f"| {tt / total:.1%} | {tt:.2f} | {ct / total:.1%} | {n} | {name} |")
+    lines += ["", f"## top {top} by cumulative time", "", "| cum % | cum s | own % | calls | function |", "|---|---|---|---|---|"]
+    for tt, ct, n, name in sorted(rows, key=lambda r: r[1], reverse=True)[:top]:
+        lines.append(f"| {ct / total:.1%} | {ct:.2f} | {tt / total:.1%} | {n} | {name} |")
+    text = "\n".join(lines) + "\n"
+    (out / f"profile_{corpus}.txt").write_text(text, encoding="utf-8")
+    return text
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reports", type=int, default=10000)
+    ap.add_argument("--corpus", choices=("real", "generated", "both"), default="both")
+    ap.add_argument("--reports", type=int, default=10000, help="generated reports")
+    ap.add_argument("--real-files", type=int, default=3000, help="files derived from the real fixtures")
+    ap.add_argument("--fixtures", type=Path, default=FIXTURES, help="real files to derive the real corpus from")
     ap.add_argument("--out", default="bench_out")
     ap.add_argument("--batch-size", type=int, default=500)
     ap.add_argument("--skip-dagster", action="store_true")
+    ap.add_argument("--skip-compare", action="store_true", help="skip the second, small-batch run and its comparison")
+    ap.add_argument("--profile", action="store_true", help="only profile process_bytes over each corpus, one process")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="govreport-bench-"))
-    drop = work / "drop"
-    rows: list[tuple[str, str, str]] = []
-    try:
-        t = time.perf_counter()
-        n_files, size = write_corpus(drop, args.reports, seed=1)
-        gen_s = time.perf_counter() - t
-        print(f"generated {n_files} files ({size / 1e6:.0f} MB) in {gen_s:.1f} s", flush=True)
-
-        with PeakMemory() as mem:
-            cli = run_ingest(drop, work / "cli.duckdb", batch_size=args.batch_size)
-        rate = cli.processed / cli.seconds
-        rows.append(("a. command line, fresh store", f"{cli.seconds:.1f} s", f"{rate:.0f} reports/s"))
-        print(rows[-1], flush=True)
-        rerun = run_ingest(drop, work / "cli.duckdb", batch_size=args.batch_size)
-        rows.append(("c. unchanged re-run", f"{rerun.seconds:.2f} s", f"{rerun.unchanged} unchanged, {rerun.processed} processed"))
-        print(rows[-1], flush=True)
-        peak_cli = mem.peak
-
-        small = run_ingest(drop, work / "cli_small_batch.duckdb", batch_size=max(1, args.batch_size // 5))
-        diff_batch = identical(work / "cli.duckdb", work / "cli_small_batch.duckdb")
-
-        diff_dagster = {}
-        peak_dg = 0
-        if not args.skip_dagster:
-            with PeakMemory() as mem2:
-                dg_s, runs, evals, one_new = dagster_path(drop, work / "dagster.duckdb")
-            peak_dg = mem2.peak
-            rows.append(("b. Dagster path (sensor + runs + per-report checks)", f"{dg_s:.1f} s",
-                         f"{args.reports / dg_s:.0f} reports/s; {runs} runs; {evals} check evaluations"))
-            rows.append(("d. one new file via sensor into the big store", f"{one_new:.2f} s", ""))
-            diff_dagster = identical(work / "cli.duckdb", work / "dagster_before_new_file.duckdb")
-        rows.append(("e. peak memory (process + workers)", f"{max(peak_cli, peak_dg) / 2**20:.0f} MiB",
-                     f"command line {peak_cli / 2**20:.0f} MiB, Dagster {peak_dg / 2**20:.0f} MiB, batch {args.batch_size}"))
-        worker_total = sum(cli.worker_seconds.values()) or 1.0
-        shares = {k: v / worker_total for k, v in cli.worker_seconds.items()}
-        wall = cli.seconds
-        stage_lines = [f"| {k} | {v:.1f} | {shares[k]:.0%} |" for k, v in cli.worker_seconds.items()]
-        stage_lines.append(f"| store (writer, wall) | {cli.stage_seconds.get('store', 0):.1f} | {cli.stage_seconds.get('store', 0) / wall:.0%} of wall |")
-        stage_lines.append(f"| scan + plan (wall) | {cli.stage_seconds.get('scan', 0):.1f} | {cli.stage_seconds.get('scan', 0) / wall:.0%} of wall |")
-        stage_lines.append(f"| continuity checks (wall) | {cli.stage_seconds.get('continuity', 0):.1f} | {cli.stage_seconds.get('continuity', 0) / wall:.0%} of wall |")
-
-        report = [
-            f"# Benchmark: {args.reports} generated reports, {os.cpu_count()} cores", "",
-            f"corpus: {n_files} files, {size / 1e6:.0f} MB, generated in {gen_s:.1f} s; "
-            f"{cli.errors} unreadable (broken on purpose)", "",
-            "| measure | time | detail |", "|---|---|---|",
-            *[f"| {a} | {b} | {c} |" for a, b, c in rows], "",
-            "Stages of the command-line run (worker seconds summed over processes; share of worker time):", "",
-            "| stage | seconds | share |", "|---|---|---|", *stage_lines, "",
-            f"Same rows whichever path or batch size: batch {args.batch_size} vs {max(1, args.batch_size // 5)}: {diff_batch}; "
-            f"command line vs Dagster: {diff_dagster or 'not run'}",
-        ]
-        text = "\n".join(report)
-        (out / "bench.md").write_text(text + "\n", encoding="utf-8")
-        print(text)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    report = [f"# Benchmark on {os.cpu_count()} cores", ""]
+    corpora = ("real", "generated") if args.corpus == "both" else (args.corpus,)
+    for corpus in corpora:
+        work = Path(tempfile.mkdtemp(prefix=f"govreport-bench-{corpus}-"))
+        drop = work / "drop"
+        try:
+            t = time.perf_counter()
+            if corpus == "real":
+                n_files, size = write_real_corpus(drop, args.real_files, args.fixtures)
+                what = f"{n_files} files derived from {args.fixtures.name}/"
+            else:
+                n_files, size = write_corpus(drop, args.reports, seed=1)
+                what = f"{n_files} generated reports"
+            gen_s = time.perf_counter() - t
+            described = f"{what}, {size / 1e6:.0f} MB, written in {gen_s:.1f} s"
+            print(described, flush=True)
+            if args.profile:
+                report += [profile(drop, out, corpus), ""]
+            else:
+                report += measure(corpus, drop, work, args, described)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    text = "\n".join(report)
+    (out / "bench.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
     return 0
 
 

@@ -207,15 +207,30 @@ def _groups_balance(groups, order) -> bool:
     return all(sum(_value(groups[o][r]) for o in order[:-1]) == _value(groups[order[-1]][r]) for r in range(n))
 
 
+def _balancing_lasts(groups) -> set[int]:
+    """Columns that can stand last: in every row the other columns add up to them. Whether a
+    column order balances depends only on which column is last (the sum of the others does
+    not depend on their order), so each candidate is tested once, not once per order."""
+    values = [[_value(t) for t in g] for g in groups]
+    k, n = len(groups), len(groups[0])
+    return {last for last in range(k)
+            if all(sum(values[o][r] for o in range(k) if o != last) == values[last][r] for r in range(n))}
+
+
 def _accepted_orders(groups) -> list[tuple[int, list[int]]]:
     """(columns moved, order) for each value-distinct column order the row totals accept."""
+    lasts = _balancing_lasts(groups)
+    if not lasts:
+        return []
+    raws = [tuple(g.raw for g in group) for group in groups]
     seen: dict[tuple, tuple[int, list[int]]] = {}
     for perm in permutations(range(len(groups))):
-        if _groups_balance(groups, perm):
-            moved = sum(1 for i, p in enumerate(perm) if i != p)
-            values = tuple(tuple(g.raw for g in groups[p]) for p in perm)
-            if values not in seen or moved < seen[values][0]:
-                seen[values] = (moved, list(perm))
+        if perm[-1] not in lasts:
+            continue
+        moved = sum(1 for i, p in enumerate(perm) if i != p)
+        values = tuple(raws[p] for p in perm)
+        if values not in seen or moved < seen[values][0]:
+            seen[values] = (moved, list(perm))
     return sorted(seen.values())
 
 

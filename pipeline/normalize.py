@@ -88,14 +88,66 @@ def _heading_vocabulary() -> tuple[str, ...]:
     return tuple(f"（{n}）{topic}" for n in _ENUMS for topic in _HEADING_TOPICS)
 
 
-def _edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+def _deletions(s: str) -> set[str]:
+    """s with up to two characters deleted (s itself included)."""
+    one = {s[:i] + s[i + 1:] for i in range(len(s))}
+    return {s} | one | {t[:i] + t[i + 1:] for t in one for i in range(len(t))}
+
+
+@lru_cache(maxsize=1)
+def _heading_index() -> dict[str, tuple[int, ...]]:
+    """Every heading under each of its two-deletion variants (a symmetric-deletion index):
+    two strings within two edits share a variant, so a line is compared only with the few
+    headings it shares one with, not with all 144."""
+    index: dict[str, set[int]] = {}
+    for i, h in enumerate(_heading_vocabulary()):
+        for v in _deletions(h):
+            index.setdefault(v, set()).add(i)
+    return {v: tuple(sorted(ids)) for v, ids in index.items()}
+
+
+_HEADING_LENGTHS = range(min(map(len, _heading_vocabulary())) - 2, max(map(len, _heading_vocabulary())) + 3)
+
+
+def _within_two(a: str, b: str) -> int | None:
+    """Edit distance of a and b when it is at most 2, else None: only the diagonal band
+    |i − j| ≤ 2 of the table can hold such a path, and a row whose band is all above 2
+    ends the search."""
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 2:
+        return None
+    big = 3
+    prev = {j: j for j in range(min(lb, 2) + 1)}
+    for i in range(1, la + 1):
+        ca = a[i - 1]
+        cur = {}
+        for j in range(max(0, i - 2), min(lb, i + 2) + 1):
+            if j == 0:
+                cur[0] = i
+                continue
+            cur[j] = min(prev.get(j, big) + 1, cur.get(j - 1, big) + 1, prev.get(j - 1, big) + (ca != b[j - 1]))
+        if min(cur.values()) > 2:
+            return None
         prev = cur
-    return prev[-1]
+    d = prev.get(lb, big)
+    return d if d <= 2 else None
+
+
+def _nearest_heading(s: str) -> tuple[str, int] | None:
+    """The first heading of the vocabulary at the least edit distance from s, when that
+    distance is at most 2 (a heading further away is never snapped to)."""
+    if len(s) not in _HEADING_LENGTHS:
+        return None
+    index, vocabulary = _heading_index(), _heading_vocabulary()
+    candidates = sorted({i for v in _deletions(s) for i in index.get(v, ())})
+    best: tuple[int, int] | None = None
+    for i in candidates:
+        d = _within_two(s, vocabulary[i])
+        if d is not None and (best is None or (d, i) < best):
+            best = (d, i)
+            if d == 0:
+                break
+    return None if best is None else (vocabulary[best[1]], best[0])
 
 
 def _quality(s: str) -> float:
@@ -122,10 +174,9 @@ def repair_mojibake_line(line: str) -> tuple[str, str] | None:
     best = best.lstrip("?\ufffd .。")
     if _quality(best) <= _quality(stripped):
         return None
-    simplified = to_simplified(best)
-    nearest = min(_heading_vocabulary(), key=lambda h: _edit_distance(simplified, h))
-    distance = _edit_distance(simplified, nearest)
-    if distance <= 2 and distance <= len(nearest) // 4:
+    snap = _nearest_heading(to_simplified(best))
+    if snap is not None and snap[1] <= len(snap[0]) // 4:
+        nearest, distance = snap
         return nearest, f"realigned GBK bytes, snapped to known heading ({distance} edits)"
     if "\ufffd" in best:
         return None
@@ -185,7 +236,9 @@ def normalize(text: str) -> Normalized:
         repairs.append({"kind": "pinyin", "count": pinyin, "how": "removed pinyin annotations like 區(qū)"})
 
     lines = text.split("\n")
-    suspects = range(len(lines)) if _symbol_regex().search(text) else ()
+    # only a line that holds a GBK symbol can be repaired (repair_mojibake_line needs one)
+    symbol = _symbol_regex().search
+    suspects = [i for i, line in enumerate(lines) if symbol(line)] if symbol(text) else ()
     for i in suspects:
         line = lines[i]
         fixed = repair_mojibake_line(line)
