@@ -157,11 +157,29 @@ def _page_elements(page, number: int) -> list[_Line | _Table]:
 
 
 def _continues(prev: _Table, nxt: _Table) -> bool:
-    """The next page's first table carries on the previous page's last one: same column count
-    and the same column boundaries (within 2 pt)."""
-    if max(map(len, prev.rows)) != max(map(len, nxt.rows)) or len(prev.edges) != len(nxt.edges):
+    """The next page's first table carries on the previous page's last one: the same outer
+    edges, and the column boundaries of one are among the other's (within 2 pt). A part may
+    have fewer columns: rows whose labels span the label columns draw no rule between them."""
+    small, large = sorted((prev.edges, nxt.edges), key=len)
+    if len(small) < 3 or abs(small[0] - large[0]) > 2 or abs(small[-1] - large[-1]) > 2:
         return False
-    return all(abs(a - b) <= 2 for a, b in zip(prev.edges, nxt.edges))
+    return all(any(abs(x - y) <= 2 for y in large) for x in small)
+
+
+def _on_edges(t: _Table, edges: tuple[float, ...]) -> list[list[str | None]]:
+    """The table's rows re-laid on a finer set of column boundaries: each cell moves to the
+    column where it starts, and the columns it now spans are covered (None)."""
+    if len(t.edges) == len(edges):
+        return t.rows
+    start = [min(range(len(edges) - 1), key=lambda k: abs(edges[k] - x)) for x in t.edges[:-1]]
+    out = []
+    for row in t.rows:
+        new: list[str | None] = [None] * (len(edges) - 1)
+        for j, cell in enumerate(row):
+            if j < len(start):
+                new[start[j]] = cell
+        out.append(new)
+    return out
 
 
 def _join_pages(pages: list[list[_Line | _Table]]) -> list[_Line | _Table]:
@@ -169,8 +187,10 @@ def _join_pages(pages: list[list[_Line | _Table]]) -> list[_Line | _Table]:
     for elements in pages:
         if elements and out and isinstance(elements[0], _Table) and isinstance(out[-1], _Table) and _continues(out[-1], elements[0]):
             head, nxt = out[-1], elements[0]
-            skip = _repeated_header(head.rows, nxt.rows)
-            head.rows += nxt.rows[skip:]
+            edges = max(head.edges, nxt.edges, key=len)
+            head.rows, nxt_rows, head.edges = _on_edges(head, edges), _on_edges(nxt, edges), edges
+            skip = _repeated_header(head.rows, nxt_rows)
+            head.rows += nxt_rows[skip:]
             head.places += nxt.places[skip:]
             elements = elements[1:]
         out.extend(elements)
