@@ -1,13 +1,15 @@
-"""The one wiring file: assets, checks, sensor, schedule, resources."""
+"""The one wiring file: assets, checks, job, sensor, schedule, resources."""
 
 import dagster as dg
 
-from .reports import report_tables
 from .resources import GovReportStore
-from .sensors import daily_drop_folder, drop_folder_sensor
+from .sensors import daily_drop_folder, drop_folder_sensor, ingest_job
+from .store_assets import DROP_FOLDER, WAIVERS_FILE, govreport_store
+from .verdicts import report_verdicts
 
 defs = dg.Definitions(
-    assets=[report_tables],
+    assets=[DROP_FOLDER, WAIVERS_FILE, govreport_store, report_verdicts],
+    jobs=[ingest_job],
     sensors=[drop_folder_sensor],
     schedules=[daily_drop_folder],
     resources={"govreport": GovReportStore()},

@@ -1,24 +1,32 @@
-"""Where the drop folder and the store live. Read at run time, never at import time."""
+"""Where the drop folder, the store and the waivers live. Read at run time, never at import time."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import dagster as dg
 
+from pipeline.waivers import default_waivers_path
+
 
 class GovReportStore(dg.ConfigurableResource):
-    """The drop folder and DuckDB file. Empty fields fall back to the environment
-    (GOVREPORT_DROP_DIR, GOVREPORT_DB) and then to the bundled sample folder and
-    data/govreport.duckdb, which work from a fresh clone."""
+    """The drop folder, DuckDB file and waivers file. Empty fields fall back to the environment
+    (GOVREPORT_DROP_DIR, GOVREPORT_DB, GOVREPORT_WAIVERS) and then to the bundled sample folder,
+    data/govreport.duckdb and waivers.csv beside the drop folder, which work from a fresh clone."""
 
     drop_dir: str = ""
     db_path: str = ""
+    waivers_path: str = ""
     batch_size: int = 500
     workers: int = 0  # 0: all cores
+    lock_wait_seconds: float = 600.0  # a run queued behind another writer waits this long
 
     def resolved_drop_dir(self) -> str:
         return self.drop_dir or os.environ.get("GOVREPORT_DROP_DIR", "examples/drop")
 
     def resolved_db_path(self) -> str:
         return self.db_path or os.environ.get("GOVREPORT_DB", "data/govreport.duckdb")
+
+    def resolved_waivers_path(self) -> Path:
+        return Path(self.waivers_path or os.environ.get("GOVREPORT_WAIVERS", "") or default_waivers_path(self.resolved_drop_dir()))

@@ -31,6 +31,7 @@ class WaiverStatus:
     path: str
     loaded: int = 0
     stale: list[dict] = field(default_factory=list)  # waivers matching no failing check, with why
+    changed_report_ids: set[str] = field(default_factory=set)  # reports whose waivers were added, changed or removed
     problems: list[str] = field(default_factory=list)  # unreadable lines of the file
 
 
@@ -57,6 +58,9 @@ def read_waivers(path: str | Path) -> tuple[list[dict], list[str]]:
 def load_waivers(con: duckdb.DuckDBPyConnection, path: str | Path) -> WaiverStatus:
     """Replace the store's waivers with the file's, and report the stale ones."""
     rows, problems = read_waivers(path)
+    key = ("report_id", "check_name", "reason", "waived_by", "waived_at")
+    before = set(con.execute(f"SELECT {', '.join(key)} FROM waivers").fetchall())  # noqa: S608
+    after = {tuple(r[k] for k in key) for r in rows}
     con.execute("BEGIN TRANSACTION")
     con.register("stage_waivers", pl.DataFrame(rows, schema=WAIVERS_SCHEMA).to_arrow())
     con.execute(sql("replace_waivers"))
@@ -64,7 +68,7 @@ def load_waivers(con: duckdb.DuckDBPyConnection, path: str | Path) -> WaiverStat
     con.execute("COMMIT")
     cols = ["report_id", "check_name", "reason", "why"]
     stale = [dict(zip(cols, r)) for r in con.execute(f"SELECT {', '.join(cols)} FROM stale_waivers ORDER BY 1, 2").fetchall()]  # noqa: S608
-    return WaiverStatus(str(path), len(rows), stale, problems)
+    return WaiverStatus(str(path), len(rows), stale=stale, problems=problems, changed_report_ids={w[0] for w in before ^ after})
 
 
 def find_report(con: duckdb.DuckDBPyConnection, ref: str) -> tuple[str, str | None, int | None]:

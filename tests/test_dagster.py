@@ -1,63 +1,133 @@
-"""A real in-process Dagster materialization into a DuckDB file, and the sensor."""
+"""The Dagster layer, run for real in process: the ingest job over real reports, readable
+partition keys, each report's verdict where a reviewer looks, state that follows the store."""
 
 import shutil
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
 from assets.definitions import defs
-from assets.reports import REPORT_TABLES, report_tables
 from assets.resources import GovReportStore
 from assets.sensors import drop_folder_sensor
+from assets.verdicts import REPORT_VERDICTS
+from pipeline.review_groups import REVIEW_GROUPS
 
 FIXTURES = Path(__file__).parent / "fixtures"
+SHENZHEN_JUSTICE = "004_af160c066563daaa.txt"  # 深圳市司法局 2023: tables missing, prose does not balance
 
 
-def _drop(tmp_path, names):
+@pytest.fixture
+def env(tmp_path):
     drop = tmp_path / "drop"
     drop.mkdir()
-    for n in names:
+    for n in ["000_9fd4f163df564d66.txt", "001_a940ca4a84d42417.txt", SHENZHEN_JUSTICE, "shanghai_office_2019.html"]:
         shutil.copy(FIXTURES / n, drop / n)
-    return drop
+    store = GovReportStore(drop_dir=str(drop), db_path=str(tmp_path / "data" / "store.duckdb"), waivers_path=str(tmp_path / "waivers.csv"))
+    return drop, store, dg.DagsterInstance.ephemeral()
 
 
-def test_definitions_load():
-    assert defs.resolve_asset_graph().get_all_asset_keys() == {REPORT_TABLES}
-    assert defs.resolve_sensor_def("drop_folder_sensor") and defs.resolve_schedule_def("daily_drop_folder")
+def _run(store, instance):
+    result = defs.resolve_job_def("ingest_drop_folder").execute_in_process(instance=instance, resources={"govreport": store})
+    assert result.success
+    return result
 
 
-def test_sensor_then_materialize_records_checks_per_report(tmp_path):
-    drop = _drop(tmp_path, ["000_9fd4f163df564d66.txt", "004_af160c066563daaa.txt", "shanghai_office_2019.html", "hongze_2024.pdf"])
-    store = GovReportStore(drop_dir=str(drop), db_path=str(tmp_path / "store.duckdb"))
-    instance = dg.DagsterInstance.ephemeral()
+def _status(instance, group):
+    infos = instance.event_log_storage.get_asset_check_partition_info([dg.AssetCheckKey(REPORT_VERDICTS, group)])
+    return {i.partition_key: (i.latest_execution_status.value, i.is_current) for i in infos}
+
+
+def _key(store, source_path):
+    con = duckdb.connect(store.db_path, read_only=True)
+    try:
+        return con.execute("SELECT partition_key FROM reports WHERE source_path = ?", [source_path]).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_definitions_show_the_pipeline():
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {"raw_documents", "normalized_documents", "extracted_tables", "documents", "reports", "report_cells", "prose_metrics",
+            "report_sections", "check_results", "applications_wide", "failing_checks", "review_queue", "report_verdicts"} <= keys
+    graph = defs.resolve_asset_graph()
+    assert dg.AssetKey("check_results") in graph.get(REPORT_VERDICTS).parent_keys
+    assert dg.AssetKey("raw_documents") in graph.get(dg.AssetKey("normalized_documents")).parent_keys
+
+
+def test_each_report_verdict_is_current_and_readable(env):
+    drop, store, instance = env
+    result = _run(store, instance)
+    key = _key(store, SHENZHEN_JUSTICE)
+    assert key.startswith("2023·深圳市司法局·")
+    partitions = set(instance.get_dynamic_partitions("reports"))
+    assert len(partitions) == 4 and key in partitions
+    # every report has a current Passed/Failed status on every group check: 0 missing
+    for group in REVIEW_GROUPS:
+        status = _status(instance, group)
+        assert set(status) == partitions, group
+        assert all(current for _, current in status.values()), group
+    assert _status(instance, "completeness")[key][0] == "FAILED"
+    assert _status(instance, "prose_vs_tables")[key][0] == "FAILED"
+    assert _status(instance, "form_identities")[_key(store, "000_9fd4f163df564d66.txt")][0] == "SUCCEEDED"
+    # the report's own page: its organ, year, status and findings with the numbers and lines
+    mat = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=REPORT_VERDICTS, asset_partitions=[key]), limit=1).records[0]
+    meta = mat.asset_materialization.metadata
+    assert meta["organ"].value == "深圳市司法局" and meta["year"].value == 2023 and meta["status"].value == "partial"
+    findings = meta["findings"].value
+    assert "prose_consistency" in findings and "445" in findings and "443" in findings and "line" in findings
+    # table assets carry row counts and column schemas
+    cells = [m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey("report_cells")][0]
+    assert cells.materialization.metadata["dagster/row_count"].value > 500
+    assert "value" in {c.name for c in cells.materialization.metadata["dagster/column_schema"].value.columns}
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations() if e.partition is None}
+    assert checks["no_duplicate_cell_keys"] and checks["every_document_has_report"] and not checks["no_unreviewed_errors"]
+
+
+def test_a_later_run_never_hides_a_report_that_still_fails(env):
+    drop, store, instance = env
+    _run(store, instance)
+    key = _key(store, SHENZHEN_JUSTICE)
+    shutil.copy(FIXTURES / "002_2e123555749eef60.txt", drop / "new.txt")
+    _run(store, instance)
+    assert len(instance.get_dynamic_partitions("reports")) == 5
+    assert _status(instance, "completeness")[key] == ("FAILED", True)
+    # a file leaving the folder takes its partition with it
+    (drop / "new.txt").unlink()
+    _run(store, instance)
+    assert len(instance.get_dynamic_partitions("reports")) == 4
+
+
+def test_a_waiver_shows_as_waived_and_a_stale_one_is_reported(env):
+    drop, store, instance = env
+    _run(store, instance)
+    key = _key(store, SHENZHEN_JUSTICE)
+    from pipeline.waivers import add_waiver
+    con = duckdb.connect(store.db_path, read_only=True)
+    add_waiver(con, store.waivers_path, key, "prose_consistency", "printed so in the source: 2 + 443 ≠ 442 + 1", "reviewer")
+    con.close()
+    with open(store.waivers_path, "a", encoding="utf-8") as fh:
+        fh.write("0000000000000000,tables_complete,an old report,reviewer,2025-01-01,,\n")
+    result = _run(store, instance)
+    assert _status(instance, "prose_vs_tables")[key] == ("SUCCEEDED", True)
+    assert _status(instance, "completeness")[key] == ("FAILED", True)  # tables_complete is not waived
+    con = duckdb.connect(store.db_path, read_only=True)
+    assert con.execute("SELECT waived, waived_by FROM failing_checks WHERE partition_key = ? AND check_name = 'prose_consistency'",
+                       [key]).fetchall() == [(True, "reviewer")]
+    assert con.execute("SELECT count(*) FROM stale_waivers").fetchone()[0] == 1
+    con.close()
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations() if e.partition is None}
+    assert not checks["no_stale_waivers"].passed
+
+
+def test_sensor_requests_a_run_only_when_the_folder_changes(env):
+    drop, store, instance = env
     ctx = dg.build_sensor_context(instance=instance, resources={"govreport": store}, definitions=defs)
-    result = drop_folder_sensor(ctx)
-    keys = list(result.dynamic_partitions_requests[0].partition_keys)
-    assert len(keys) == 4 and len(result.run_requests) == 1
-    instance.add_dynamic_partitions("reports", keys)
-
-    run = dg.materialize([report_tables], instance=instance, resources={"govreport": store}, tags=result.run_requests[0].tags)
-    assert run.success
-    evals = [e for e in run.get_asset_check_evaluations() if e.partition]
-    by = {(e.partition, e.check_name): e for e in evals}
-    con = duckdb.connect(str(tmp_path / "store.duckdb"), read_only=True)
-    ids = dict(con.execute("SELECT source_path, report_id FROM reports").fetchall())
-    seed004 = ids["004_af160c066563daaa.txt"]
-    assert by[(seed004, "tables_complete")].passed is False
-    assert by[(seed004, "prose_consistency")].passed is False
-    assert "445" in by[(seed004, "prose_consistency")].metadata["details"].value
-    assert by[(ids["000_9fd4f163df564d66.txt"], "applications_balance")].passed is True
-    assert by[(ids["hongze_2024.pdf"], "document_readable")].passed is False
-    # every report has every check in the UI
-    from pipeline.checks import CHECK_NAMES
-    assert {(k, n) for k in keys for n in CHECK_NAMES} <= set(by)
-    assert con.execute("SELECT count(*) FROM check_results WHERE NOT passed").fetchone()[0] == sum(not e.passed for e in evals)
-
-    # the sensor has nothing new on its next tick; a new file is one new partition
-    ctx2 = dg.build_sensor_context(instance=instance, resources={"govreport": store}, definitions=defs, cursor=result.cursor)
-    assert drop_folder_sensor(ctx2).run_requests == []
-    shutil.copy(FIXTURES / "001_a940ca4a84d42417.txt", drop / "new.txt")
-    ctx3 = dg.build_sensor_context(instance=instance, resources={"govreport": store}, definitions=defs, cursor=result.cursor)
-    third = drop_folder_sensor(ctx3)
-    assert len(third.run_requests) == 1 and len(third.dynamic_partitions_requests[0].partition_keys) == 1
+    first = drop_folder_sensor(ctx)
+    assert len(first.run_requests) == 1
+    again = drop_folder_sensor(dg.build_sensor_context(instance=instance, resources={"govreport": store}, definitions=defs, cursor=first.cursor))
+    assert isinstance(again, dg.SkipReason)
+    shutil.copy(FIXTURES / "002_2e123555749eef60.txt", drop / "more.txt")
+    third = drop_folder_sensor(dg.build_sensor_context(instance=instance, resources={"govreport": store}, definitions=defs, cursor=first.cursor))
+    assert len(third.run_requests) == 1

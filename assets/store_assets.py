@@ -1,0 +1,132 @@
+"""The pipeline's stages and the DuckDB tables analysts query, materialized by one step.
+
+One run reads every new or changed file of the drop folder and loads it (pipeline.ingest, on
+all cores): the stage assets (`raw_documents` → `normalized_documents` → `extracted_tables`)
+and the table assets (`documents`, `reports`, `report_cells`, … and the views) are that one
+step's outputs, so there is no per-stage IO — each asset's page shows its row count, column
+schema and what the stage did. The step then publishes each loaded report's verdict on
+`report_verdicts` (assets/verdicts.py).
+"""
+
+
+import dagster as dg
+
+from pipeline.checks import CHECK_NAMES
+from pipeline.ingest import run_ingest
+from pipeline.store import connect, sql
+from pipeline.writer import StoreBusy
+
+from .findings import md_table
+from .resources import GovReportStore
+from .verdicts import publish_verdicts, sync_partitions
+
+DROP_FOLDER = dg.AssetSpec("drop_folder", group_name="govreport", kinds={"folder"},
+                           description="The files users drop: text, HTML, PDF, Word, in any common encoding (GOVREPORT_DROP_DIR).")
+WAIVERS_FILE = dg.AssetSpec("waivers_file", group_name="review", kinds={"csv"},
+                            description="Reviewers' waivers (waivers.csv beside the drop folder, or GOVREPORT_WAIVERS).")
+
+
+def _spec(key: str, deps: list[str], description: str, kinds: set[str], group: str = "govreport") -> dg.AssetSpec:
+    return dg.AssetSpec(key, deps=deps, description=description, kinds=kinds, group_name=group, skippable=True)
+
+
+STAGES = [
+    _spec("raw_documents", ["drop_folder"], "Every file read and decoded (encoding detected, HTML/PDF/Word turned into text rows); unreadable files kept with their error.", {"python"}),
+    _spec("normalized_documents", ["raw_documents"], "Traditional → simplified (OpenCC), mojibake repaired, pinyin, site chrome and spam stripped, widths unified — each repair recorded.", {"python"}),
+    _spec("extracted_tables", ["normalized_documents"], "Organ, year, form and sections found; the three standard tables extracted cell by cell into Polars frames.", {"polars"}),
+]
+TABLES = [
+    _spec("documents", ["raw_documents", "normalized_documents"], "One row per distinct file content: raw and normalized text, repairs, error.", {"duckdb", "table"}),
+    _spec("reports", ["extracted_tables"], "One row per report: organ, year, form, status, partition key.", {"duckdb", "table"}),
+    _spec("report_cells", ["extracted_tables"], "One row per cell of the form: exact value, raw text, source line, how it was read.", {"duckdb", "table"}),
+    _spec("prose_metrics", ["normalized_documents"], "Statistics stated in sentences, with their line.", {"duckdb", "table"}),
+    _spec("report_sections", ["normalized_documents"], "The six sections of each report and their line spans.", {"duckdb", "table"}),
+    _spec("check_results", ["report_cells", "prose_metrics", "reports"], "One row per report and check (13 checks), with expected, actual, location and evidence.", {"duckdb", "table"}),
+    _spec("waivers", ["waivers_file"], "The waivers file as loaded by the last run.", {"duckdb", "table"}, "review"),
+    _spec("applications_wide", ["reports", "report_cells"], "View: table 三 one row per report and row, columns as on the form.", {"duckdb", "view"}),
+    _spec("failing_checks", ["check_results", "reports", "waivers"], "View: every failed check, waived ones marked (not failing, still visible).", {"duckdb", "view"}, "review"),
+    _spec("review_queue", ["failing_checks"], "View: reports with unwaived error-level findings, most severe first — where a reviewer starts.", {"duckdb", "view"}, "review"),
+    _spec("stale_waivers", ["waivers", "check_results"], "View: waivers that match no failing check any more, and why.", {"duckdb", "view"}, "review"),
+]
+TABLE_CHECKS = [
+    dg.AssetCheckSpec("no_duplicate_cell_keys", asset="report_cells", description="Each (report, table, row, column) appears once."),
+    dg.AssetCheckSpec("every_document_has_report", asset="documents", description="No document without its report row."),
+    dg.AssetCheckSpec("every_report_has_document", asset="reports", description="No report without its document (no orphans)."),
+    dg.AssetCheckSpec("every_report_has_every_check", asset="check_results", description=f"Each report has all {len(CHECK_NAMES)} check rows."),
+    dg.AssetCheckSpec("no_stale_waivers", asset="stale_waivers", description="Every waiver still matches a failing check."),
+    dg.AssetCheckSpec("no_unreviewed_errors", asset="review_queue", description="No report has an unwaived error-level finding (the queue is empty)."),
+]
+QUEUE_ROWS = 100  # rows of the review queue shown as markdown; the view has them all
+
+
+def _table_metadata(con, name: str) -> dict:
+    cols = con.execute(f"DESCRIBE {name}").fetchall()  # noqa: S608 - name is one of ours
+    schema = dg.TableSchema(columns=[dg.TableColumn(c[0], c[1]) for c in cols])
+    return {"dagster/row_count": con.execute(f"SELECT count(*) FROM {name}").fetchone()[0],  # noqa: S608
+            "dagster/column_schema": schema, "dagster/table_name": name}
+
+
+def _queue_md(con) -> str:
+    cols = ["partition_key", "organ", "year", "error_checks", "numbers"]
+    rows = [dict(zip(cols, r)) for r in con.execute(f"SELECT {', '.join(cols)} FROM review_queue LIMIT ?", [QUEUE_ROWS]).fetchall()]  # noqa: S608
+    return md_table(rows, QUEUE_ROWS) or "The queue is empty: no unwaived error-level findings."
+
+
+@dg.multi_asset(specs=[*STAGES, *TABLES], check_specs=TABLE_CHECKS, can_subset=True, pool="duckdb")
+def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore):
+    """Ingest the drop folder into DuckDB (new and changed files only), then publish each
+    loaded report's verdict on `report_verdicts`."""
+    db = govreport.resolved_db_path()
+    try:
+        summary = run_ingest(govreport.resolved_drop_dir(), db, batch_size=govreport.batch_size, workers=govreport.workers or None,
+                             wait_seconds=govreport.lock_wait_seconds, waivers_path=govreport.resolved_waivers_path())
+    except StoreBusy as exc:
+        raise dg.Failure(description=str(exc)) from None
+    added, gone = sync_partitions(context.instance, db)
+    waivers = summary.waivers
+    to_publish = set(summary.report_ids) | set(summary.continuity_report_ids) | (waivers.changed_report_ids if waivers else set())
+    published = publish_verdicts(context, db, sorted(to_publish))
+    context.log.info(f"processed {summary.processed}, published {published} verdicts; partitions +{len(added)} −{len(gone)}")
+
+    con = connect(db, read_only=True)
+    try:
+        counts = dict(zip([d[0] for d in con.execute(sql("select_stage_counts")).description], con.execute(sql("select_stage_counts")).fetchone()))
+        integrity = dict(zip(["duplicate_cell_keys", "documents_without_report", "reports_without_document", "reports_missing_checks"],
+                             con.execute(sql("select_table_checks"), [len(CHECK_NAMES)]).fetchone()))
+        stage_meta = {
+            "raw_documents": {"files_seen": summary.files_seen, "processed_this_run": summary.processed, "unreadable_this_run": summary.errors,
+                              "documents": counts["documents"], "unreadable": counts["unreadable"], "non_utf8": counts["non_utf8"]},
+            "normalized_documents": {"repaired": counts["repaired"], "traditional": counts["traditional"], "mixed_script": counts["mixed_script"]},
+            "extracted_tables": {"extracted": counts["extracted"], "partial": counts["partial"], "without_tables": counts["without_tables"],
+                                 "split_cells": counts["split_cells"], "unresolved_cells": counts["unresolved_cells"]},
+        }
+        selected = context.selected_asset_keys
+        for spec in STAGES:
+            if spec.key in selected:
+                meta = dict(stage_meta[spec.key.path[-1]])
+                meta["seconds_this_run"] = round(summary.seconds, 2)
+                yield dg.MaterializeResult(asset_key=spec.key, metadata=meta)
+        for spec in TABLES:
+            if spec.key in selected:
+                meta = _table_metadata(con, spec.key.path[-1])
+                if spec.key.path[-1] == "review_queue":
+                    meta["queue"] = dg.MetadataValue.md(_queue_md(con))
+                yield dg.MaterializeResult(asset_key=spec.key, metadata=meta)
+        checks = {
+            "no_duplicate_cell_keys": (integrity["duplicate_cell_keys"] == 0, {"duplicate_keys": integrity["duplicate_cell_keys"]}),
+            "every_document_has_report": (integrity["documents_without_report"] == 0, {"orphans": integrity["documents_without_report"]}),
+            "every_report_has_document": (integrity["reports_without_document"] == 0, {"orphans": integrity["reports_without_document"]}),
+            "every_report_has_every_check": (integrity["reports_missing_checks"] == 0, {"reports": integrity["reports_missing_checks"]}),
+            "no_stale_waivers": (counts["stale_waivers"] == 0, {"stale": counts["stale_waivers"], "waivers": dg.MetadataValue.md(
+                md_table(waivers.stale) if waivers and waivers.stale else "none")}),
+            "no_unreviewed_errors": (counts["reports_to_review"] == 0, {"reports_to_review": counts["reports_to_review"],
+                                                                        "queue": dg.MetadataValue.md(_queue_md(con))}),
+        }
+        for spec in TABLE_CHECKS:
+            if spec.key in context.selected_asset_check_keys:
+                passed, meta = checks[spec.name]
+                warn = spec.name in ("no_stale_waivers", "no_unreviewed_errors")
+                yield dg.AssetCheckResult(asset_key=spec.asset_key, check_name=spec.name, passed=passed, metadata=meta,
+                                          severity=dg.AssetCheckSeverity.WARN if warn else dg.AssetCheckSeverity.ERROR)
+    finally:
+        con.close()
