@@ -27,6 +27,7 @@ from .decode import DecodeError, decode_bytes, html_to_text
 from .formats import page_index, read_binary
 from .extract import extract_tables
 from .form import canonical_label
+from .keys import partition_key
 from .meta import read_meta
 from .normalize import normalize
 from .prose import prose_metrics, stat_table_metrics
@@ -96,6 +97,7 @@ def process_bytes(data: bytes, source_path: str) -> Processed:
     report = {
         "report_id": report_id, "document_id": document_id, "organ": None, "year": None, "form": None,
         "form_basis": None, "source_script": None, "status": "error", "title": None, "source_path": source_path,
+        "partition_key": partition_key(None, None, document_id, source_path),
     }
     t0 = perf_counter()
     try:
@@ -126,7 +128,8 @@ def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | No
     page_of = page_index(places, text, norm.repairs, norm.text)
     meta = read_meta(norm.text, norm.header)
     report.update(organ=meta.organ, year=meta.year, form=meta.form, form_basis=meta.form_basis,
-                  source_script=norm.source_script, title=meta.title)
+                  source_script=norm.source_script, title=meta.title,
+                  partition_key=partition_key(meta.organ, meta.year, doc["document_id"], doc["source_path"]))
     out = Processed(doc, report, timings={"decode": t1 - t0, "normalize": t2 - t1})
     out.sections = [
         {"report_id": report_id, "section_no": s.number, "title": s.title, "start_line": line_of(s.start), "end_line": line_of(max(s.start, s.end - 1))}
@@ -198,6 +201,7 @@ def unreadable_file(document_id: str, source_path: str, size_bytes: int, error: 
     report = {
         "report_id": report_id, "document_id": document_id, "organ": None, "year": None, "form": None,
         "form_basis": None, "source_script": None, "status": "error", "title": None, "source_path": source_path,
+        "partition_key": partition_key(None, None, document_id, source_path),
     }
     failure = CheckResult("document_readable", False, "error", "a regular file within the size limit", "not read", source_path, error)
     return Processed(doc, report, checks=_check_rows(report_id, _unreadable(failure)))
