@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-small ui clean
+.PHONY: run test bench bench-small bench-pdf ui clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -24,6 +24,9 @@ bench: $(STAMP) ## the scale benchmark: 10,000 generated reports (see README)
 
 bench-small: $(STAMP)
 	$(PY) -m pipeline.bench --reports 1000 --out bench_out
+
+bench-pdf: $(STAMP) ## PDF pages per second (corpus PDF and 20 generated PDFs), one core
+	$(PY) -m pipeline.bench_pdf --generated 20 --repeat 5
 
 ui: $(STAMP) ## Dagster UI on http://127.0.0.1:3000
 	mkdir -p .dagster_home && DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
