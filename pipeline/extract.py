@@ -17,9 +17,9 @@ Every cell keeps its raw text, its line in the normalized text and how it was ob
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import permutations
 
 from .form import FormSpec, Row, TableSpec, form_spec, table_identities
 from .meta import Section
@@ -217,21 +217,50 @@ def _balancing_lasts(groups) -> set[int]:
             if all(sum(values[o][r] for o in range(k) if o != last) == values[last][r] for r in range(n))}
 
 
+def _arrangements(counts: list[int], n: int) -> Iterator[tuple[int, ...]]:
+    """Every distinct sequence of n column classes using class c at most counts[c] times."""
+    if n == 0:
+        yield ()
+        return
+    for c, left in enumerate(counts):
+        if left:
+            counts[c] -= 1
+            for rest in _arrangements(counts, n - 1):
+                yield (c, *rest)
+            counts[c] += 1
+
+
+def _closest_order(arrangement: tuple[int, ...], cls: list[int], members: list[list[int]]) -> tuple[int, list[int]]:
+    """The column order that prints the classes in `arrangement` moving the fewest columns
+    (first in lexicographic order among those): a column already in a place of its class
+    stays; the others fill the remaining places of their class in increasing order."""
+    order = [i if cls[i] == c else -1 for i, c in enumerate(arrangement)]
+    for c, cols in enumerate(members):
+        free = iter(j for j in cols if order[j] != j)
+        for i, want in enumerate(arrangement):
+            if want == c and order[i] < 0:
+                order[i] = next(free)
+    return sum(1 for i, p in enumerate(order) if i != p), order
+
+
 def _accepted_orders(groups) -> list[tuple[int, list[int]]]:
-    """(columns moved, order) for each value-distinct column order the row totals accept."""
+    """(columns moved, order) for each value-distinct column order the row totals accept,
+    the order moving the fewest columns standing for its values. Columns that print the
+    same values are one class, so only distinct arrangements of classes are enumerated."""
     lasts = _balancing_lasts(groups)
     if not lasts:
         return []
-    raws = [tuple(g.raw for g in group) for group in groups]
-    seen: dict[tuple, tuple[int, list[int]]] = {}
-    for perm in permutations(range(len(groups))):
-        if perm[-1] not in lasts:
-            continue
-        moved = sum(1 for i, p in enumerate(perm) if i != p)
-        values = tuple(raws[p] for p in perm)
-        if values not in seen or moved < seen[values][0]:
-            seen[values] = (moved, list(perm))
-    return sorted(seen.values())
+    classes: dict[tuple, int] = {}
+    cls = [classes.setdefault(tuple(t.raw for t in g), len(classes)) for g in groups]
+    members = [[j for j, c in enumerate(cls) if c == k] for k in range(len(classes))]
+    counts = [len(m) for m in members]
+    out = []
+    for last in sorted({cls[j] for j in lasts}):
+        counts[last] -= 1
+        for head in _arrangements(counts, len(groups) - 1):
+            out.append(_closest_order((*head, last), cls, members))
+        counts[last] += 1
+    return sorted(out)
 
 
 def extract_labelled(text: str, start: int, end: int, table: TableSpec) -> TableResult:
