@@ -18,21 +18,22 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 
 from pipeline.review_groups import GROUP_DESCRIPTIONS, REVIEW_GROUPS
-from pipeline.store import connect
+from pipeline.store import connect, sql
 
-from .findings import ReportFindings, findings_md, group_checks, read_findings
+from .findings import ReportFindings, findings_md, group_checks, md_table, read_findings
 from .resources import GovReportStore
 
 reports_partitions = dg.DynamicPartitionsDefinition(name="reports")
 REPORT_VERDICTS = dg.AssetKey("report_verdicts")
 VERDICT_DEPS = ["reports", "check_results", "waivers"]
+SUMMARY_ROWS = 50  # failing reports listed on the store-wide result; the failing_checks view has them all
 FETCH_CHUNK = 500  # partitions per materialization lookup (SQLite's bound-variable limit)
 
 
 def report_metadata(f: ReportFindings) -> dict:
     r = f.report
     return {
-        "organ": r["organ"] or "", "year": r["year"] or 0, "form": r["form"] or "", "status": r["status"],
+        "organ": r["organ"] or "", "year": str(r["year"] or "?"), "form": r["form"] or "", "status": r["status"],
         "source_path": r["source_path"] or "", "report_id": r["report_id"], "verdict": f.verdict(),
         "findings": dg.MetadataValue.md(findings_md(f, f.checks)),
     }
@@ -79,7 +80,30 @@ def publish_verdicts(context, db_path: str, report_ids: list[str]) -> int:
     for key, f in by_key.items():
         for group in REVIEW_GROUPS:
             context.log_event(group_evaluation(f, group, key, targets.get(key)))
+    for group in REVIEW_GROUPS:  # last, so the check list shows the whole store, not the last report
+        context.log_event(store_evaluation(db_path, group))
     return len(by_key)
+
+
+def store_evaluation(db_path: str, group: str) -> dg.AssetCheckEvaluation:
+    """The group over the whole store (no partition): failed while any report still fails it
+    unwaived — whatever the last run touched. Lists the failing reports, errors first."""
+    con = connect(db_path, read_only=True)
+    try:
+        rows = con.execute(sql("select_failing_by_group"), [list(REVIEW_GROUPS[group])]).fetchall()
+        total = con.execute("SELECT count(*) FROM reports").fetchone()[0]
+    finally:
+        con.close()
+    cols = ["partition_key", "severity", "checks", "first_message"]
+    table = [dict(zip(cols, r)) for r in rows]
+    errors = sum(r["severity"] == "error" for r in table)
+    return dg.AssetCheckEvaluation(
+        asset_key=REPORT_VERDICTS, check_name=group, passed=not table,
+        severity=dg.AssetCheckSeverity.ERROR if errors else dg.AssetCheckSeverity.WARN,
+        description=f"whole store: {len(table)} of {total} reports fail ({errors} at error level); per-report results on the Partitions tab",
+        metadata={"reports_failing": len(table), "reports_in_store": total,
+                  "failing_reports": dg.MetadataValue.md(md_table(table, SUMMARY_ROWS) or "none")},
+    )
 
 
 def group_evaluation(f: ReportFindings, group: str, key: str, target) -> dg.AssetCheckEvaluation:
@@ -95,7 +119,7 @@ def group_evaluation(f: ReportFindings, group: str, key: str, target) -> dg.Asse
         asset_key=REPORT_VERDICTS, check_name=group, partition=key, passed=not failing,
         severity=dg.AssetCheckSeverity.ERROR if errors or not failing else dg.AssetCheckSeverity.WARN,
         description=description[:1000], target_materialization_data=target,
-        metadata={"organ": f.report["organ"] or "", "year": f.report["year"] or 0,
+        metadata={"organ": f.report["organ"] or "", "year": str(f.report["year"] or "?"),
                   "findings": dg.MetadataValue.md(findings_md(f, checks))},
     )
 

@@ -36,7 +36,12 @@ def _run(store, instance):
 
 def _status(instance, group):
     infos = instance.event_log_storage.get_asset_check_partition_info([dg.AssetCheckKey(REPORT_VERDICTS, group)])
-    return {i.partition_key: (i.latest_execution_status.value, i.is_current) for i in infos}
+    return {i.partition_key: (i.latest_execution_status.value, i.is_current) for i in infos if i.partition_key is not None}
+
+
+def _store_wide(result, group):
+    """The run's last, partition-less evaluation of a group: the whole store's state."""
+    return [e for e in result.get_asset_check_evaluations() if e.check_name == group and e.partition is None][-1]
 
 
 def _key(store, source_path):
@@ -74,7 +79,7 @@ def test_each_report_verdict_is_current_and_readable(env):
     # the report's own page: its organ, year, status and findings with the numbers and lines
     mat = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=REPORT_VERDICTS, asset_partitions=[key]), limit=1).records[0]
     meta = mat.asset_materialization.metadata
-    assert meta["organ"].value == "深圳市司法局" and meta["year"].value == 2023 and meta["status"].value == "partial"
+    assert meta["organ"].value == "深圳市司法局" and meta["year"].value == "2023" and meta["status"].value == "partial"
     findings = meta["findings"].value
     assert "prose_consistency" in findings and "445" in findings and "443" in findings and "line" in findings
     # table assets carry row counts and column schemas
@@ -93,6 +98,10 @@ def test_a_later_run_never_hides_a_report_that_still_fails(env):
     _run(store, instance)
     assert len(instance.get_dynamic_partitions("reports")) == 5
     assert _status(instance, "completeness")[key] == ("FAILED", True)
+    # the check list reads the latest, store-wide result: still failing, naming the report
+    later = _run(store, instance)
+    summary = _store_wide(later, "completeness")
+    assert not summary.passed and key in summary.metadata["failing_reports"].value
     # a file leaving the folder takes its partition with it
     (drop / "new.txt").unlink()
     _run(store, instance)
