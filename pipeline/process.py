@@ -30,6 +30,7 @@ from .form import canonical_label
 from .keys import partition_key
 from .meta import read_meta
 from .normalize import normalize
+from .organs import resolve as resolve_organ
 from .prose import prose_metrics, stat_table_metrics
 
 PIPELINE_VERSION = "2"  # bump to re-extract unchanged files after an extraction change
@@ -130,6 +131,8 @@ def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | No
     report.update(organ=meta.organ, year=meta.year, form=meta.form, form_basis=meta.form_basis,
                   source_script=norm.source_script, title=meta.title,
                   partition_key=partition_key(meta.organ, meta.year, doc["document_id"], doc["source_path"]))
+    organ = resolve_organ(meta.organ)  # one identity per body whatever name it printed (organs.py)
+    report.update(organ_key=organ.key, division_code=organ.division_code)
     out = Processed(doc, report, timings={"decode": t1 - t0, "normalize": t2 - t1})
     out.sections = [
         {"report_id": report_id, "section_no": s.number, "title": s.title, "start_line": line_of(s.start), "end_line": line_of(max(s.start, s.end - 1))}

@@ -26,7 +26,7 @@ DOCUMENTS_SCHEMA = {
 REPORTS_SCHEMA = {
     "report_id": pl.String, "document_id": pl.String, "organ": pl.String, "year": pl.Int32, "form": pl.String,
     "form_basis": pl.String, "source_script": pl.String, "status": pl.String, "title": pl.String, "source_path": pl.String,
-    "partition_key": pl.String,
+    "partition_key": pl.String, "organ_key": pl.String, "division_code": pl.String,
 }
 CELLS_SCHEMA = {
     "report_id": pl.String, "table_name": pl.String, "row_key": pl.String, "column_key": pl.String,
@@ -128,7 +128,7 @@ def continuity_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> 
     con.execute(
         """CREATE OR REPLACE TEMP TABLE stage_check_ids AS
            SELECT report_id FROM batch_ids
-           UNION SELECT n.report_id FROM reports n JOIN reports b ON n.organ = b.organ AND n.year = b.year + 1
+           UNION SELECT n.report_id FROM reports n JOIN reports b ON n.organ_key = b.organ_key AND n.year = b.year + 1
            WHERE b.report_id IN (SELECT report_id FROM batch_ids)"""
     )
     con.unregister("batch_ids")

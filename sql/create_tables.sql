@@ -30,7 +30,9 @@ CREATE TABLE IF NOT EXISTS reports (
     status        VARCHAR,                  -- extracted · partial · no_tables · legacy · error
     title         VARCHAR,
     source_path   VARCHAR,
-    partition_key VARCHAR                   -- the report's Dagster partition: year·organ·hash (keys.py)
+    partition_key VARCHAR,                  -- the report's Dagster partition: year·organ·hash (keys.py)
+    organ_key     VARCHAR,                  -- one identity per body: place in full + body, short forms expanded (organs.py)
+    division_code VARCHAR                   -- GB/T 2260 code of the body's place (province/city/county), when the gazetteer gives one
 );
 CREATE TABLE IF NOT EXISTS report_cells (
     report_id    VARCHAR NOT NULL,

@@ -1,6 +1,6 @@
 -- Analyst-facing views over the contract tables.
 CREATE OR REPLACE VIEW applications_wide AS
-SELECT r.organ, r.year, r.form, c.report_id, c.row_key,
+SELECT r.organ, r.organ_key, r.division_code, r.year, r.form, c.report_id, c.row_key,
        max(CASE WHEN c.column_key = 'natural_person' THEN c.value END)        AS natural_person,
        max(CASE WHEN c.column_key = 'commercial_enterprise' THEN c.value END) AS commercial_enterprise,
        max(CASE WHEN c.column_key = 'research_institution' THEN c.value END)  AS research_institution,
@@ -14,7 +14,7 @@ GROUP BY ALL;
 
 -- Every failed check. A waived finding stays visible here, marked waived (not failing).
 CREATE OR REPLACE VIEW failing_checks AS
-SELECT r.organ, r.year, r.source_path, r.partition_key, k.*,
+SELECT r.organ, r.organ_key, r.year, r.source_path, r.partition_key, k.*,
        w.report_id IS NOT NULL AS waived, w.reason AS waiver_reason, w.waived_by, w.waived_at
 FROM check_results k
 JOIN reports r USING (report_id)
