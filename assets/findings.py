@@ -76,6 +76,12 @@ def md_table(rows: list[dict], limit: int = 25) -> str:
     return "\n".join(out)
 
 
+def numbers_line(c: dict) -> str:
+    """One failing check in a line: its numbers and where they are."""
+    nums = f": expected {c['expected']}, actual {c['actual']}" if c["expected"] is not None or c["actual"] is not None else ""
+    return f"{c['check_name']} ({c['severity']}){nums}" + (f" — {c['location']}" if c["location"] else "")
+
+
 def _status(c: dict) -> str:
     return "passed" if c["passed"] else f"waived ({c['waiver_reason']} — {c['waived_by']}, {c['waived_at']})" if c["waived"] else f"FAILED ({c['severity']})"
 

@@ -22,7 +22,7 @@ from .verdicts import publish_verdicts, sync_partitions
 
 DROP_FOLDER = dg.AssetSpec("drop_folder", group_name="govreport", kinds={"folder"},
                            description="The files users drop: text, HTML, PDF, Word, in any common encoding (GOVREPORT_DROP_DIR).")
-WAIVERS_FILE = dg.AssetSpec("waivers_file", group_name="review", kinds={"csv"},
+WAIVERS_FILE = dg.AssetSpec("waivers_file", group_name="govreport", kinds={"csv"},
                             description="Reviewers' waivers (waivers.csv beside the drop folder, or GOVREPORT_WAIVERS).")
 
 
@@ -42,11 +42,11 @@ TABLES = [
     _spec("prose_metrics", ["normalized_documents"], "Statistics stated in sentences, with their line.", {"duckdb", "table"}),
     _spec("report_sections", ["normalized_documents"], "The six sections of each report and their line spans.", {"duckdb", "table"}),
     _spec("check_results", ["report_cells", "prose_metrics", "reports"], "One row per report and check (13 checks), with expected, actual, location and evidence.", {"duckdb", "table"}),
-    _spec("waivers", ["waivers_file"], "The waivers file as loaded by the last run.", {"duckdb", "table"}, "review"),
+    _spec("waivers", ["waivers_file"], "The waivers file as loaded by the last run.", {"duckdb", "table"}),
     _spec("applications_wide", ["reports", "report_cells"], "View: table 三 one row per report and row, columns as on the form.", {"duckdb", "view"}),
-    _spec("failing_checks", ["check_results", "reports", "waivers"], "View: every failed check, waived ones marked (not failing, still visible).", {"duckdb", "view"}, "review"),
-    _spec("review_queue", ["failing_checks"], "View: reports with unwaived error-level findings, most severe first — where a reviewer starts.", {"duckdb", "view"}, "review"),
-    _spec("stale_waivers", ["waivers", "check_results"], "View: waivers that match no failing check any more, and why.", {"duckdb", "view"}, "review"),
+    _spec("failing_checks", ["check_results", "reports", "waivers"], "View: every failed check, waived ones marked (not failing, still visible).", {"duckdb", "view"}),
+    _spec("review_queue", ["failing_checks"], "View: reports with unwaived error-level findings, most severe first — where a reviewer starts.", {"duckdb", "view"}),
+    _spec("stale_waivers", ["waivers", "check_results"], "View: waivers that match no failing check any more, and why.", {"duckdb", "view"}),
 ]
 TABLE_CHECKS = [
     dg.AssetCheckSpec("no_duplicate_cell_keys", asset="report_cells", description="Each (report, table, row, column) appears once."),
@@ -82,12 +82,7 @@ def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore
                              wait_seconds=govreport.lock_wait_seconds, waivers_path=govreport.resolved_waivers_path())
     except StoreBusy as exc:
         raise dg.Failure(description=str(exc)) from None
-    added, gone = sync_partitions(context.instance, db)
     waivers = summary.waivers
-    to_publish = set(summary.report_ids) | set(summary.continuity_report_ids) | (waivers.changed_report_ids if waivers else set())
-    published = publish_verdicts(context, db, sorted(to_publish))
-    context.log.info(f"processed {summary.processed}, published {published} verdicts; partitions +{len(added)} −{len(gone)}")
-
     con = connect(db, read_only=True)
     try:
         counts = dict(zip([d[0] for d in con.execute(sql("select_stage_counts")).description], con.execute(sql("select_stage_counts")).fetchone()))
@@ -112,6 +107,12 @@ def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore
                 if spec.key.path[-1] == "review_queue":
                     meta["queue"] = dg.MetadataValue.md(_queue_md(con))
                 yield dg.MaterializeResult(asset_key=spec.key, metadata=meta)
+        # the tables first, then the verdicts computed from them (a verdict older than its
+        # inputs would show as unsynced)
+        added, gone = sync_partitions(context.instance, db)
+        to_publish = set(summary.report_ids) | set(summary.continuity_report_ids) | (waivers.changed_report_ids if waivers else set())
+        published = publish_verdicts(context, db, sorted(to_publish))
+        context.log.info(f"processed {summary.processed}, published {published} verdicts; partitions +{len(added)} −{len(gone)}")
         checks = {
             "no_duplicate_cell_keys": (integrity["duplicate_cell_keys"] == 0, {"duplicate_keys": integrity["duplicate_cell_keys"]}),
             "every_document_has_report": (integrity["documents_without_report"] == 0, {"orphans": integrity["documents_without_report"]}),

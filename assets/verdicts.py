@@ -20,7 +20,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 from pipeline.review_groups import GROUP_DESCRIPTIONS, REVIEW_GROUPS
 from pipeline.store import connect, sql
 
-from .findings import ReportFindings, findings_md, group_checks, md_table, read_findings
+from .findings import ReportFindings, findings_md, group_checks, md_table, numbers_line, read_findings
 from .resources import GovReportStore
 
 reports_partitions = dg.DynamicPartitionsDefinition(name="reports")
@@ -35,6 +35,7 @@ def report_metadata(f: ReportFindings) -> dict:
     return {
         "organ": r["organ"] or "", "year": str(r["year"] or "?"), "form": r["form"] or "", "status": r["status"],
         "source_path": r["source_path"] or "", "report_id": r["report_id"], "verdict": f.verdict(),
+        "numbers": "\n".join(numbers_line(c) for c in f.failing()) or "—",
         "findings": dg.MetadataValue.md(findings_md(f, f.checks)),
     }
 
@@ -126,7 +127,7 @@ def group_evaluation(f: ReportFindings, group: str, key: str, target) -> dg.Asse
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(REPORT_VERDICTS, partitions_def=reports_partitions, skippable=True, deps=VERDICT_DEPS,
-                        group_name="review", kinds={"duckdb"},
+                        group_name="govreport", kinds={"duckdb"},
                         description="One partition per report (year·organ·hash): its verdict, findings with numbers and source lines, "
                                     "and four checks — form_identities, completeness, prose_vs_tables, year_to_year.")],
     check_specs=[dg.AssetCheckSpec(g, asset=REPORT_VERDICTS, partitions_def=reports_partitions, description=GROUP_DESCRIPTIONS[g])
