@@ -449,6 +449,11 @@ def extract_tables(text: str, sections: list[Section], form_id: str) -> tuple[Fo
             results[name] = _absent(table, "section not found")
         else:
             results[name] = fn(text, reg[0], reg[1], table)
+            if fn is extract_labelled:
+                from . import scrambled  # converter Markdown: value rows apart from their labels
+
+                if scrambled.looks_scrambled(text, reg[0], reg[1], table):
+                    results[name] = scrambled.prefer(results[name], text, reg[0], reg[1], table)
     return spec, results
 
 

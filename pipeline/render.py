@@ -238,3 +238,83 @@ def generate_document(rng: random.Random, index: int, kind: str, form: str | Non
     for key in blanks:
         truth[key] = None
     return Generated(f"d{index:06d}_{form}.{kind}", data, truth, form, kind, "simplified", kind, organ, year)
+
+
+# --- converter Markdown, scrambled -----------------------------------------------------------
+
+SCRAMBLES = ("split", "generic_headers", "page_numbers", "displaced", "wrapped")
+
+
+def render_markdown(spec: FormSpec, truth: Truth, organ: str, year: int, rng: random.Random,
+                    scrambles: tuple[str, ...] = SCRAMBLES) -> str:
+    """The report as a PDF-to-Markdown converter leaves it: the tables' label column lost into
+    plain lines that stand up to two lines away from their value rows (`displaced`), long labels
+    wrapped (`wrapped`), one table cut into several (`split`), header rows named 数据1 … 数据n
+    (`generic_headers`), page numbers between rows (`page_numbers`). The value rows keep the
+    form's order — that is what a careful reader (and ``scrambled.py``) relies on."""
+    intro, body = _prose(organ, year, truth)
+    out = [f"# {organ}{year}年政府信息公开工作年度报告", "", intro, "", f"## {SECTION_TITLES[0]}", "", body, ""]
+    page = [rng.randint(1, 3)]
+
+    def table_block(labels: list[str], rows: list[list[str]], head: list[str]) -> list[str]:
+        width = max(len(r) for r in rows)
+        header = [f"数据{i}" for i in range(1, width + 1)] if "generic_headers" in scrambles else (head + [""] * width)[:width]
+
+        def md_head() -> list[str]:
+            return ["| " + " | ".join(header) + " |", "|" + "---|" * width]
+
+        items: list[tuple[tuple[int, int, int], str]] = []
+        for i, (label, row) in enumerate(zip(labels, rows)):
+            shift = rng.choice((-2, -1, 0, 1, 2)) if "displaced" in scrambles else 0
+            parts = [label]
+            if "wrapped" in scrambles and len(label) > 10 and rng.random() < 0.5:
+                cut = rng.randint(4, len(label) - 4)
+                parts = [label[:cut], label[cut:]]
+            # the label stands before value row i+shift (up to two rows away from its own)
+            items.append(((max(i + shift, 0), 0, i), "\n".join(parts)))
+            items.append(((i, 1, i), "| " + " | ".join(row) + " |"))
+        items.sort(key=lambda x: x[0])
+        lines = md_head()
+        in_table = True
+        for n, (_, text) in enumerate(items):
+            is_row = text.startswith("|")
+            if is_row and not in_table:
+                lines += [""] + (md_head() if "split" in scrambles else [])
+                in_table = True
+            if not is_row:
+                if in_table:
+                    lines.append("")
+                in_table = False
+            lines.extend(text.split("\n"))
+            if is_row and "page_numbers" in scrambles and rng.random() < 0.06:
+                page[0] += 1
+                lines.append(rng.choice((f"- {page[0]} -", str(page[0]), f"第{page[0]}页")))
+            if is_row and "split" in scrambles and rng.random() < 0.1 and n < len(items) - 1:
+                lines += ["", *md_head()]
+        return lines + [""]
+
+    act = spec.tables["active_disclosure"]
+    a_labels = [r.label for r in act.rows]
+    a_rows = [[_fmt(truth[("active_disclosure", r.key, c.key)]) for c in act.columns_of(r)] for r in act.rows]
+    out += [f"## {SECTION_TITLES[1]}", ""] + table_block(a_labels, a_rows, ["信息内容"])
+    apps = spec.tables["applications"]
+    p_labels = [r.label for r in apps.rows]
+    p_rows = [[_fmt(truth[("applications", r.key, c.key)]) for c in apps.columns_of(r)] for r in apps.rows]
+    out += [f"## {SECTION_TITLES[2]}", ""] + table_block(p_labels, p_rows, ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"])
+    rev = spec.tables["review_litigation"]
+    review = [_fmt(truth[("review_litigation", r.key, c.key)]) for r in rev.rows for c in rev.columns]
+    out += [f"## {SECTION_TITLES[3]}", "", "| 行政复议 | | | | | 行政诉讼 |", "|---|---|---|---|---|---|",
+            "| " + " | ".join(["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 3) + " |", "| " + " | ".join(review) + " |", ""]
+    out += [f"## {SECTION_TITLES[4]}", "", "一是政策解读形式不够丰富。", "", f"## {SECTION_TITLES[5]}", "", "本年度未收取信息处理费。"]
+    return "\n".join(out) + "\n"
+
+
+def generate_markdown(rng: random.Random, index: int, form: str | None = None, scrambles: tuple[str, ...] = SCRAMBLES) -> Generated:
+    """One generated report as scrambled converter Markdown, with its truth."""
+    form = form or rng.choice(("2019", "2021"))
+    spec = FORM_2019 if form == "2019" else FORM_2021
+    year = rng.choice((2019, 2020)) if form == "2019" else rng.randint(2021, 2024)
+    organ = rng.choice(PLACES) + rng.choice(DISTRICTS) + rng.choice(BODIES)
+    truth = make_values(rng, spec)
+    text = render_markdown(spec, truth, organ, year, rng, scrambles)
+    return Generated(f"m{index:06d}_{form}.md", text.encode("utf-8"), truth, form, "markdown", "simplified", "utf-8", organ, year)
