@@ -7,6 +7,8 @@ Two corpora, each in a temporary drop folder:
 * ``real``: M distinct files derived from the real fixtures (``tests/fixtures``: the seeds and
   the wild files). Copy k of fixture f is f's text with a unique trailing line; every 7th copy
   is re-encoded as GB18030 and every 11th as UTF-16, the others keep the fixture's encoding.
+  PDF and DOCX fixtures are left out unless ``--with-binary``: parsing one takes ~0.25 s, so
+  a tenth of them would set the rate alone (``pipeline.bench_pdf`` measures them).
   Real reports are longer and messier than generated ones (mojibake, column-major PDF text,
   traditional script, whole web pages), so this is the rate a new user sees.
 
@@ -123,10 +125,13 @@ def _copy_bytes(data: bytes, name: str, k: int) -> bytes:
         return text.encode("gb18030")
 
 
-def write_real_corpus(folder: Path, n: int, fixtures: Path = FIXTURES) -> tuple[int, int]:
+BINARY_SUFFIXES = (".pdf", ".docx")  # measured by bench_pdf: ~0.25 s a file, they would swamp the rest
+
+
+def write_real_corpus(folder: Path, n: int, fixtures: Path = FIXTURES, with_binary: bool = False) -> tuple[int, int]:
     """n distinct files derived from the real fixtures, round robin, 1,000 per sub-folder.
-    Returns (files, bytes)."""
-    sources = sorted(p for p in fixtures.iterdir() if p.is_file())
+    PDF and DOCX fixtures only `with_binary`. Returns (files, bytes)."""
+    sources = sorted(p for p in fixtures.iterdir() if p.is_file() and (with_binary or p.suffix.lower() not in BINARY_SUFFIXES))
     if not sources:
         raise SystemExit(f"no fixtures in {fixtures}")
     originals = [(p, p.read_bytes()) for p in sources]
@@ -303,6 +308,7 @@ def main(argv=None) -> int:
     ap.add_argument("--reports", type=int, default=10000, help="generated reports")
     ap.add_argument("--real-files", type=int, default=3000, help="files derived from the real fixtures")
     ap.add_argument("--fixtures", type=Path, default=FIXTURES, help="real files to derive the real corpus from")
+    ap.add_argument("--with-binary", action="store_true", help="derive from the PDF/DOCX fixtures too (text and HTML only by default)")
     ap.add_argument("--out", default="bench_out")
     ap.add_argument("--batch-size", type=int, default=500)
     ap.add_argument("--skip-dagster", action="store_true")
@@ -319,8 +325,8 @@ def main(argv=None) -> int:
         try:
             t = time.perf_counter()
             if corpus == "real":
-                n_files, size = write_real_corpus(drop, args.real_files, args.fixtures)
-                what = f"{n_files} files derived from {args.fixtures.name}/"
+                n_files, size = write_real_corpus(drop, args.real_files, args.fixtures, args.with_binary)
+                what = f"{n_files} files derived from {args.fixtures.name}/" + ("" if args.with_binary else " (text and HTML; PDF/DOCX: bench_pdf)")
             else:
                 n_files, size = write_corpus(drop, args.reports, seed=1)
                 what = f"{n_files} generated reports"

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .extract import Cell, TableResult
-from .form import IDENTITY_NAMES, FormSpec, table_identities
-from .identities import InstanceResult, evaluate_table
+from .form import IDENTITY_NAMES, FormSpec
+from .identities import InstanceResult, evaluate_table, identities_of
 from .prose import TOTALS, Metric
 
 PROSE_TABLE_PAIRS = {  # prose metric → (row_key) of applications.total it should equal
@@ -77,7 +77,7 @@ def identity_checks(spec: FormSpec, tables: dict[str, TableResult], line_of) -> 
         grid = {k: c.value for k, c in by_key.items() if c.how in ("read", "split")}
         blanks = {k for k, c in by_key.items() if c.how == "read" and c.value is None}
         instances = evaluate_table(table, grid, blanks)
-        for name in (ident.name for ident in table_identities(table)):
+        for name in (ident.name for ident in identities_of(table)):
             mine = [i for i in instances if i.identity == name]
             out.append(_identity_result(name, mine, by_key, line_of))
     return out

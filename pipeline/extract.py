@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .form import FormSpec, Row, TableSpec, form_spec, table_identities
+from .form import FormSpec, Row, TableSpec, form_spec
+from .identities import identities_of
 from .meta import Section
 from .splitting import solve_linear, split_grouped, split_plain, split_with_total
 
@@ -73,7 +74,19 @@ def tokens_in(text: str, start: int, end: int) -> list[Token]:
     return out
 
 
+_LABEL_REGEXES: dict[int, tuple[object, re.Pattern]] = {}
+_DIGITS = re.compile(r"\d+")
+
+
 def _label_regex(row: Row | object) -> re.Pattern:
+    """The row's (or heading's) label pattern, compiled once per form object."""
+    hit = _LABEL_REGEXES.get(id(row))
+    if hit is None or hit[0] is not row:
+        hit = _LABEL_REGEXES[id(row)] = (row, _compile_label(row))
+    return hit[1]
+
+
+def _compile_label(row: Row | object) -> re.Pattern:
     enum = getattr(row, "enum", "")
     # the enumerator may stand a few characters before the anchor (5.属于三类内部事务信息)
     prefix = rf"(?:{re.escape(enum)}[^\d\n|]{{0,8}}?)?" if enum else ""
@@ -123,7 +136,7 @@ def _row_cells(table: TableSpec, row: Row, toks: list[Token]) -> tuple[list[Cell
     cols = table.columns_of(row)
     if len(toks) == len(cols):
         return [_read(table.name, row, c, t) for c, t in zip(cols, toks)], None
-    digits = [t for t in toks if not t.blank and re.fullmatch(r"\d+", t.text)]
+    digits = [t for t in toks if not t.blank and _DIGITS.fullmatch(t.text)]
     if toks and len(digits) == len(toks) and len(toks) < len(cols) and sum(len(t.text) for t in toks) >= len(cols):
         strings = [t.text for t in toks]
         cands = split_with_total(strings, len(cols)) if _has_total(table, row) else split_plain(strings, len(cols))
@@ -318,7 +331,7 @@ def _resolve_units(table: TableSpec, cells: list[Cell], units: list[Unit], notes
     fixed_grid = {(c.row_key, c.column_key): c.value for c in cells}
     unit_cells = {(rk, ck) for u in units for rk in u.alternatives[0] for ck in col_keys[rk]}
     instances = []
-    for ident in table_identities(table):
+    for ident in identities_of(table):
         for _, left, right in ident.instances:
             terms = [(cell, 1) for cell in left] + [(cell, -1) for cell in right]
             if all(cell in unit_cells or (cell in fixed_grid and fixed_grid[cell] is not None) for cell, _ in terms):
@@ -367,7 +380,7 @@ def _resolve_units(table: TableSpec, cells: list[Cell], units: list[Unit], notes
 
 
 def _has_identities(table: TableSpec) -> bool:
-    return bool(table_identities(table))
+    return bool(identities_of(table))
 
 
 def extract_review(text: str, start: int, end: int, table: TableSpec) -> TableResult:
@@ -388,7 +401,7 @@ def extract_review(text: str, start: int, end: int, table: TableSpec) -> TableRe
         toks = toks[:n]
         cells = [_read(table.name, r, c, toks[i * len(cols) + j]) for i, r in enumerate(table.rows) for j, c in enumerate(cols)]
         return TableResult(table.name, True, cells)
-    if all(re.fullmatch(r"\d+", t.text) for t in toks):
+    if all(_DIGITS.fullmatch(t.text) for t in toks):
         cands = split_grouped([t.text for t in toks], len(table.rows), len(cols))
         raw = " ".join(t.raw for t in toks)
         if len(cands) == 1:

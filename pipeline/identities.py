@@ -19,6 +19,18 @@ from .form import Identity, TableSpec, table_identities
 
 Grid = dict[tuple[str, str], Decimal | None]
 
+_IDENTITIES: dict[int, tuple[TableSpec, tuple[Identity, ...]]] = {}
+
+
+def identities_of(table: TableSpec) -> tuple[Identity, ...]:
+    """``table_identities`` remembered per table object: the form's tables are constants,
+    and hashing a frozen TableSpec (every row and column) on each call costs more than the
+    lookup it serves."""
+    hit = _IDENTITIES.get(id(table))
+    if hit is None or hit[0] is not table:
+        hit = _IDENTITIES[id(table)] = (table, table_identities(table))
+    return hit[1]
+
 
 @dataclass(frozen=True)
 class InstanceResult:
@@ -63,6 +75,6 @@ def evaluate_table(table: TableSpec, grid: Grid, blanks: set | None = None) -> l
     """Every instance of every identity of the table."""
     return [
         evaluate_instance(ident, loc, left, right, grid, blanks)
-        for ident in table_identities(table)
+        for ident in identities_of(table)
         for loc, left, right in ident.instances
     ]

@@ -218,14 +218,15 @@ _ARCHIVE_HEADER = re.compile(r"^(?:标题|发布时间|文号|发布机构|栏�
 _ARCHIVE_BODY_MARK = re.compile(r"^=+\s*正文\s*=+$")
 
 
-def _spam_words_in(text: str) -> int:
+def _spam_words_in(text: str, words: tuple[str, ...] = _SPAM_WORDS) -> tuple[str, ...]:
     low = text.lower()
-    return sum(w in low for w in _SPAM_WORDS)
+    return tuple(w for w in words if w in low)
 
 
-def is_spam(line: str) -> bool:
-    """Three distinct spam words in one line (a text with fewer in all has no spam line)."""
-    return _spam_words_in(line) >= 3
+def is_spam(line: str, words: tuple[str, ...] = _SPAM_WORDS) -> bool:
+    """Three distinct spam words in one line. `words`: those the whole text holds (a word
+    the text lacks is in none of its lines)."""
+    return len(_spam_words_in(line, words)) >= 3
 
 
 @dataclass
@@ -285,7 +286,8 @@ def normalize(text: str) -> Normalized:
     header: dict[str, str] = {}
     in_header = text.lstrip().startswith("标题")
     # tests that no line can pass are made once on the whole text
-    spam_possible = _spam_words_in(text) >= 3
+    spam_words = _spam_words_in(text)
+    spam_words = spam_words if len(spam_words) >= 3 else ()
     trailing_possible = any(w in text for w in _TRAILING_WORDS)
     for n, line in enumerate(text.split("\n"), 1):
         line = line.strip()
@@ -301,7 +303,7 @@ def normalize(text: str) -> Normalized:
             if _ARCHIVE_BODY_MARK.match(line):
                 repairs.append({"kind": "archive_header", "line": n, "before": line})
                 continue
-        kind = _line_kind(line, spam_possible)
+        kind = _line_kind(line, spam_words)
         if kind:
             repairs.append({"kind": kind, "line": n, "before": line[:200]})
             continue
@@ -317,10 +319,10 @@ def normalize(text: str) -> Normalized:
     return Normalized("\n".join(out), repairs, script, header)
 
 
-def _line_kind(line: str, spam_possible: bool = True) -> str | None:
+def _line_kind(line: str, spam_words: tuple[str, ...] = _SPAM_WORDS) -> str | None:
     if _PAGE_NUMBER.match(line):
         return "page_number"
-    if spam_possible and len(line) <= _CHROME_MAX_LINE and is_spam(line):
+    if spam_words and len(line) <= _CHROME_MAX_LINE and is_spam(line, spam_words):
         return "spam"
     if len(line) <= _CHROME_MAX_LINE and _CHROME_LINE.match(line):
         return "chrome"

@@ -86,10 +86,7 @@ def _cuts_summing(text: str, bounds: set[int], pos: int, parts: int, target: int
     running a number across a token boundary. Memoized on (pos, parts, target): long runs
     revisit the same suffix many times."""
     memo: dict[tuple[int, int, int], list[tuple[int, ...]]] = {}
-    ordered = sorted(bounds)
-
-    def crosses(start: int, end: int) -> bool:
-        return any(start < b < end for b in ordered)
+    nb = _next_bounds(text, bounds)
 
     def rec(pos: int, parts: int, target: int) -> list[tuple[int, ...]]:
         key = (pos, parts, target)
@@ -106,13 +103,13 @@ def _cuts_summing(text: str, bounds: set[int], pos: int, parts: int, target: int
                 out = [(0,) * parts]
         elif parts == 1:
             s = text[pos:]
-            if s[0] != "0" and int(s) == target and not crosses(pos, len(text)):
+            if s[0] != "0" and int(s) == target and not nb[pos] < len(text):
                 out = [(target,)]
         else:
             max_len = 1 if text[pos] == "0" else min(width, rest - parts + 1)
             for ln in range(1, max_len + 1):
                 end = pos + ln
-                if ordered and crosses(pos, end):
+                if nb[pos] < end:
                     break
                 v = int(text[pos:end])
                 if v > target:
@@ -147,9 +144,11 @@ def split_grouped(tokens: Sequence[str], rows: int, cols: int) -> list[tuple[int
         bounds.add(acc)  # whitespace boundaries that a number may not cross
     row_cuts = {}
 
+    next_bound = _next_bounds(text, bounds)
+
     def cuts_at(pos: int) -> list[tuple[int, list[int]]]:
         if pos not in row_cuts:
-            row_cuts[pos] = list(_row_cuts(text, pos, cols, bounds))
+            row_cuts[pos] = list(_row_cuts(text, pos, cols, bounds, next_bound))
         return row_cuts[pos]
 
     memo: dict[tuple[int, int], list[tuple[int, ...]]] = {}
@@ -171,24 +170,44 @@ def split_grouped(tokens: Sequence[str], rows: int, cols: int) -> list[tuple[int
     return rec(0, 0)
 
 
-def _row_cuts(text: str, pos: int, cols: int, bounds: set[int]) -> Iterator[tuple[int, list[int]]]:
-    def rec(p: int, left: int, vals: list[int]) -> Iterator[tuple[int, list[int]]]:
+def _next_bounds(text: str, bounds: set[int]) -> list[int]:
+    """For each position, the first token boundary after it (len(text) + 1 when none): a
+    number starting at p may not end beyond it."""
+    out, nxt = [len(text) + 1] * (len(text) + 1), len(text) + 1
+    for p in range(len(text), -1, -1):
+        out[p] = nxt
+        if p in bounds:
+            nxt = p
+    return out
+
+
+def _row_cuts(text: str, pos: int, cols: int, bounds: set[int], next_bound: list[int] | None = None) -> Iterator[tuple[int, list[int]]]:
+    """Cuts of one row starting at pos: cols − 1 numbers, then their sum printed next.
+    A part is never longer than the total that follows it, so a part of n digits needs n
+    digits left for the total (and one for each part still to come): longer parts are not
+    tried."""
+    nb = next_bound or _next_bounds(text, bounds)
+    n = len(text)
+
+    def rec(p: int, left: int, vals: list[int], longest: int) -> Iterator[tuple[int, list[int]]]:
         if left == 0:
             total = str(sum(vals))
             end = p + len(total)
-            if text.startswith(total, p) and not any(p < b < end for b in bounds):
+            if text.startswith(total, p) and not nb[p] < end:
                 yield end, [*vals, int(total)]
             return
-        if p >= len(text):
+        if p >= n:
             return
-        max_len = 1 if text[p] == "0" else len(text) - p
+        max_len = 1 if text[p] == "0" else n - p
         for ln in range(1, max_len + 1):
             end = p + ln
-            if any(p < b < end for b in bounds):
+            if nb[p] < end:
                 break
-            yield from rec(end, left - 1, [*vals, int(text[p:end])])
+            if end + (left - 1) + max(ln, longest) > n:
+                break  # no room left for the rest and a total at least this long
+            yield from rec(end, left - 1, [*vals, int(text[p:end])], max(ln, longest))
 
-    yield from rec(pos, cols - 1, [])
+    yield from rec(pos, cols - 1, [], 0)
 
 
 def solve_linear(
