@@ -78,7 +78,7 @@ def _check_rows(report_id: str, results: list[CheckResult]) -> list[dict]:
             "actual": r.actual,
             "location": r.location,
             "message": r.message,
-            "details": json.dumps(r.details, ensure_ascii=False, default=str),
+            "details": json.dumps(r.details, ensure_ascii=False, default=str) if r.details else "[]",  # most checks pass bare
         }
         for r in results
     ]
