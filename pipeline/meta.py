@@ -108,9 +108,9 @@ def detect_form(text: str, year: int | None) -> tuple[str, str]:
     """(form id, basis). Table labels decide; without tables, the cited format notice, then
     the year, decide between the two standard forms; with neither tables nor the standard
     section titles the report is legacy."""
-    n2019 = sum(text.count(m) > 0 for m in FORM_2019_MARKERS)
-    n2021 = sum(text.count(m) > 0 for m in FORM_2021_MARKERS)
-    ntable = sum(text.count(m) > 0 for m in TABLE_MARKERS)
+    n2019 = sum(m in text for m in FORM_2019_MARKERS)
+    n2021 = sum(m in text for m in FORM_2021_MARKERS)
+    ntable = sum(m in text for m in TABLE_MARKERS)
     if n2019 >= 2 and n2019 > n2021:
         return "2019", "tables"
     if n2021 >= 2 or (ntable >= 3 and n2021 >= 1):

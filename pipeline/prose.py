@@ -118,12 +118,41 @@ def prose_metrics(text: str) -> list[Metric]:
     return [replace(m, offset=original(m.offset)) for m in _prose_metrics(joined)]
 
 
+# Patterns that may start almost anywhere (an optional first word, leading digits) make the
+# regex engine try every position of the text. Each holds a literal that every match
+# contains; no match can start before its first occurrence, less what may precede it inside
+# a match (a count of characters, or None: a run of spaces and digits).
+_ANCHORS: dict[str, tuple[str, int | None]] = {
+    TOTALS["carried_over_out"][0][0]: ("件结转", None),
+    TOTALS["applications_answered"][0][1]: ("办结", len("答复")),
+    TOTALS["applications_received"][0][1]: ("收到", len("共")),
+}
+_SPACE_OR_DIGIT = re.compile(r"[\s\d]")
+
+
+def _search(pat: str, text: str) -> re.Match | None:
+    """``re.search(pat, text)``, started where a match can first begin."""
+    anchor = _ANCHORS.get(pat)
+    if anchor is None:
+        return re.search(pat, text)
+    literal, back = anchor
+    i = text.find(literal)
+    if i < 0:
+        return None
+    if back is None:
+        while i > 0 and _SPACE_OR_DIGIT.match(text, i - 1):
+            i -= 1
+    else:
+        i = max(0, i - back)
+    return re.compile(pat).search(text, i)
+
+
 def _prose_metrics(text: str) -> list[Metric]:
     out: list[Metric] = []
     for key, (patterns, aliases) in TOTALS.items():
         best = None
         for pat in patterns:
-            m = re.search(pat, text)
+            m = _search(pat, text)
             if m and (best is None or m.start() < best.start()):
                 best = m
         if best is None:
