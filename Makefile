@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-small bench-pdf ui clean
+.PHONY: run test bench bench-small bench-pdf fuzz killtest ui clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -21,6 +21,12 @@ test: $(STAMP) ## set up, then run the test suite
 
 bench: $(STAMP) ## the scale benchmark: 10,000 generated reports (see README)
 	$(PY) -m pipeline.bench --reports 10000 --out bench_out
+
+fuzz: $(STAMP) ## hostile drop folder: 10,000+ files through the real CLI; crashes, hangs, lost files, peak memory
+	flock /tmp/govreport-heavy.lock $(PY) -m pipeline.fuzz --files 10000
+
+killtest: $(STAMP) ## SIGKILL the ingest 24 times at random points; the rerun must equal a clean run
+	flock /tmp/govreport-heavy.lock $(PY) -m pipeline.killtest --kills 24
 
 bench-small: $(STAMP)
 	$(PY) -m pipeline.bench --reports 1000 --out bench_out
