@@ -66,6 +66,8 @@ def mutations(rng: random.Random, data: bytes) -> bytes:
     if kind == 4:  # duplicated and deleted lines
         lines = data.split(b"\n")
         for _ in range(rng.randint(1, 10)):
+            if len(lines) < 2:
+                break
             i = rng.randrange(len(lines))
             if rng.random() < 0.5:
                 lines.insert(i, lines[i])
