@@ -150,7 +150,7 @@ def open_regular(drop_dir: str | os.PathLike, fs_path: str) -> tuple[int, os.sta
     parts = fs_path.split("/")
     fd = None
     try:
-        fd = os.open(drop_dir, _OPEN_DIR)
+        fd = os.open(drop_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)  # the folder itself may be a link: its owner chose it
         for part in parts[:-1]:
             nxt = os.open(part, _OPEN_DIR, dir_fd=fd)
             os.close(fd)

@@ -97,6 +97,12 @@ def test_file_turned_into_fifo_after_the_scan_is_an_error_row_not_a_hang(drop):
         read_regular(drop, "link.txt")  # O_NOFOLLOW
 
 
+def test_drop_folder_given_through_a_link_is_read(tmp_path, drop):
+    os.symlink(drop, tmp_path / "via_link")
+    run_ingest(tmp_path / "via_link", tmp_path / "s.duckdb", workers=1)
+    assert q(tmp_path / "s.duckdb", "SELECT source_path, error FROM documents") == [(REPORT, None)]
+
+
 def test_folder_swapped_for_a_link_after_the_scan_does_not_lead_outside(tmp_path):
     drop = tmp_path / "drop"
     outside = tmp_path / "outside"
