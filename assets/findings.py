@@ -78,8 +78,9 @@ def md_table(rows: list[dict], limit: int = 25) -> str:
 
 def numbers_line(c: dict) -> str:
     """One failing check in a line: its numbers and where they are."""
-    nums = f": expected {c['expected']}, actual {c['actual']}" if c["expected"] is not None or c["actual"] is not None else ""
-    return f"{c['check_name']} ({c['severity']}){nums}" + (f" — {c['location']}" if c["location"] else "")
+    if c["expected"] is None and c["actual"] is None:
+        return f"{c['check_name']} ({c['severity']}): {_esc(c['message'])[:160]}"
+    return f"{c['check_name']} ({c['severity']}): expected {c['expected']}, actual {c['actual']}" + (f" — {c['location']}" if c["location"] else "")
 
 
 def _status(c: dict) -> str:

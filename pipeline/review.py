@@ -1,19 +1,18 @@
 """The reviewer's commands: ``waive`` a finding, print the ``queue``.
 
 ``python -m pipeline waive REPORT CHECK --reason "…" --db DB [--waivers FILE] [--by NAME]``
-appends a waiver to the waivers file and reloads the store's waivers at once (a short write
-under the store's lock); ``python -m pipeline queue --db DB`` prints the review queue.
+appends a waiver to the waivers file (the file is the truth: the next ingest run loads it, and
+the Dagster sensor starts one when the file changes); ``python -m pipeline queue --db DB``
+prints the review queue.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from .store import connect
-from .waivers import add_waiver, load_waivers
-from .writer import StoreBusy, StoreWriter
+from .waivers import add_waiver
 
 QUEUE_COLUMNS = ["organ", "year", "partition_key", "error_checks", "numbers"]
 
@@ -26,7 +25,6 @@ def add_review_commands(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--by", default=None, help="who waives it (default: the login name)")
     w.add_argument("--db", required=True)
     w.add_argument("--waivers", required=True, help="the waivers file (e.g. waivers.csv beside the drop folder)")
-    w.add_argument("--wait", type=float, default=30.0, metavar="SECONDS", help="wait for a running ingest (default 30 s)")
     w.set_defaults(run=_waive)
     q = sub.add_parser("queue", help="print the review queue: reports with unwaived error-level findings")
     q.add_argument("--db", required=True)
@@ -43,15 +41,8 @@ def _waive(args) -> int:
         return 2
     finally:
         con.close()
-    try:
-        with StoreWriter(args.db, wait_seconds=args.wait) as writer:
-            status = load_waivers(writer.con, Path(args.waivers))
-            writer.committed()
-    except StoreBusy as exc:
-        print(f"waiver written to {args.waivers}; the store picks it up on the next run ({exc})", file=sys.stderr)
-        return 0
     print(f"waived {row['check_name']} for {row['organ']} {row['year']} ({row['report_id']}) by {row['waived_by']}: {row['reason']}")
-    print(f"{status.loaded} waivers in {args.waivers}, {len(status.stale)} stale")
+    print(f"written to {args.waivers}; the next run applies it (the Dagster sensor watches the file)")
     return 0
 
 
