@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-small bench-pdf fuzz killtest ui clean
+.PHONY: run test bench bench-small bench-pdf fuzz killtest ui ui-test clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -34,8 +34,16 @@ bench-small: $(STAMP)
 bench-pdf: $(STAMP) ## PDF pages per second (corpus PDF and 20 generated PDFs), one core
 	$(PY) -m pipeline.bench_pdf --generated 20 --repeat 5
 
-ui: $(STAMP) ## Dagster UI on http://127.0.0.1:3000
-	mkdir -p .dagster_home && DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -w workspace.yaml
+UI_PORT      ?= 3000
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+ui: $(STAMP) ## Dagster UI on http://127.0.0.1:$(UI_PORT); Ctrl-C stops it (UI_PORT, DAGSTER_HOME may be set)
+	mkdir -p $(DAGSTER_HOME) && DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -w workspace.yaml -p $(UI_PORT)
+
+ui-test: $(STAMP) ## the reviewer's path in a real browser (Debian's chromium + playwright); screenshots in ui_shots/
+	@test -x /usr/bin/chromium || { echo "needs Debian's chromium and a CJK font: apt-get install -y chromium fonts-noto-cjk"; exit 1; }
+	$(PY) -m pip install -q -e ".[ui-test]"
+	$(PY) -m pytest tests_ui -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) data bench_out .dagster_home
+	rm -rf $(VENV) data bench_out .dagster_home ui_shots
