@@ -123,31 +123,40 @@ def _heading_index() -> dict[str, tuple[int, ...]]:
     return {v: tuple(sorted(ids)) for v, ids in index.items()}
 
 
+@lru_cache(maxsize=1)
+def _heading_set() -> frozenset[str]:
+    return frozenset(_heading_vocabulary())
+
+
 _HEADING_LENGTHS = range(min(map(len, _heading_vocabulary())) - 2, max(map(len, _heading_vocabulary())) + 3)
 
 
 def _within_two(a: str, b: str) -> int | None:
     """Edit distance of a and b when it is at most 2, else None: only the diagonal band
-    |i − j| ≤ 2 of the table can hold such a path, and a row whose band is all above 2
-    ends the search."""
+    |i − j| ≤ 2 of the table can hold such a path (cells outside it count as 3, which is
+    "too far"), and a row whose band is all above 2 ends the search."""
     la, lb = len(a), len(b)
     if abs(la - lb) > 2:
         return None
-    big = 3
-    prev = {j: j for j in range(min(lb, 2) + 1)}
+    far = 3
+    prev = [j if j < far else far for j in range(lb + 1)]
     for i in range(1, la + 1):
         ca = a[i - 1]
-        cur = {}
-        for j in range(max(0, i - 2), min(lb, i + 2) + 1):
-            if j == 0:
-                cur[0] = i
-                continue
-            cur[j] = min(prev.get(j, big) + 1, cur.get(j - 1, big) + 1, prev.get(j - 1, big) + (ca != b[j - 1]))
-        if min(cur.values()) > 2:
+        cur = [far] * (lb + 1)
+        cur[0] = best = i if i < far else far
+        for j in range(max(1, i - 2), min(lb, i + 2) + 1):
+            v = prev[j - 1] + (ca != b[j - 1])
+            if prev[j] + 1 < v:
+                v = prev[j] + 1
+            if cur[j - 1] + 1 < v:
+                v = cur[j - 1] + 1
+            cur[j] = v if v < far else far
+            if v < best:
+                best = v
+        if best >= far:
             return None
         prev = cur
-    d = prev.get(lb, big)
-    return d if d <= 2 else None
+    return prev[lb] if prev[lb] < far else None
 
 
 def _nearest_heading(s: str) -> tuple[str, int] | None:
@@ -156,6 +165,8 @@ def _nearest_heading(s: str) -> tuple[str, int] | None:
     if len(s) not in _HEADING_LENGTHS:
         return None
     index, vocabulary = _heading_index(), _heading_vocabulary()
+    if s in _heading_set():
+        return s, 0  # the heading itself: no heading is nearer, and only it is at distance 0
     candidates = sorted({i for v in _deletions(s) for i in index.get(v, ())})
     best: tuple[int, int] | None = None
     for i in candidates:
