@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-small bench-pdf fuzz killtest ui ui-test clean
+.PHONY: run test bench bench-real profile bench-small bench-pdf fuzz killtest ui ui-test clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -19,8 +19,14 @@ run: $(STAMP) ## set up, then ingest the bundled sample drop folder into data/go
 test: $(STAMP) ## set up, then run the test suite
 	$(PY) -m pytest
 
-bench: $(STAMP) ## the scale benchmark: 10,000 generated reports (see README)
-	$(PY) -m pipeline.bench --reports 10000 --out bench_out
+bench: $(STAMP) ## the scale benchmark: 3,000 files derived from the real fixtures and 10,000 generated reports (see README)
+	$(PY) -m pipeline.bench --corpus both --real-files 3000 --reports 10000 --out bench_out
+
+bench-real: $(STAMP) ## command line only, on 3,000 real-derived files: rate, read+decode floor and ratio, parent/worker CPU
+	$(PY) -m pipeline.bench --corpus real --real-files 3000 --skip-dagster --out bench_out
+
+profile: $(STAMP) ## cProfile of process_bytes over 500 real-derived files, one process (bench_out/profile_real.txt)
+	$(PY) -m pipeline.bench --corpus real --real-files 500 --profile --out bench_out
 
 fuzz: $(STAMP) ## hostile drop folder: 10,000+ files through the real CLI; crashes, hangs, lost files, peak memory
 	flock /tmp/govreport-heavy.lock $(PY) -m pipeline.fuzz --files 10000
