@@ -79,9 +79,11 @@ def frames(batch: Iterable[Processed]) -> dict[str, pl.DataFrame]:
     return {name: pl.DataFrame(rows[name], schema=schema) for name, schema in TABLE_SCHEMAS.items()}
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, batch: list[Processed], file_rows: list[dict], remove_ids: Iterable[tuple[str, str]] = ()) -> None:
+def load_batch(con: duckdb.DuckDBPyConnection, batch: list[Processed], file_rows: list[dict], remove_ids: Iterable[tuple[str, str]] = ()) -> list[str]:
     """Replace the batch's reports (and remove `remove_ids`: (report_id, document_id) of
-    reports whose files changed or went away) in one transaction; update the file index."""
+    reports whose files changed or went away) in one transaction, with their cross-report
+    checks, so a reader never sees a report without all its checks; update the file index.
+    Returns the reports whose cross-report checks were rewritten."""
     dfs = frames(batch)
     stage = pl.DataFrame(
         [{"report_id": p.report["report_id"], "document_id": p.document["document_id"]} for p in batch]
@@ -103,10 +105,12 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: list[Processed], file_rows
             con.execute("INSERT OR REPLACE INTO file_index SELECT * FROM stage_files")
             con.unregister("stage_files")
         con.unregister("stage_report_ids")
+        rewritten = _rewrite_continuity(con, [p.report["report_id"] for p in batch])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+    return rewritten
 
 
 def remove_paths(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
@@ -120,8 +124,22 @@ def remove_paths(con: duckdb.DuckDBPyConnection, paths: list[str]) -> None:
 
 def continuity_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> list[str]:
     """(Re)compute the cross-report checks for these reports and for the next year's reports
-    of the same organs, which the new ones may complete. Returns the reports whose
-    cross-report results were rewritten (the Dagster layer re-publishes their verdicts)."""
+    of the same organs, which the new ones may complete, in one transaction. Returns the
+    reports whose cross-report results were rewritten (the Dagster layer re-publishes them)."""
+    if not report_ids:
+        return []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        ids = _rewrite_continuity(con, report_ids)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return ids
+
+
+def _rewrite_continuity(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> list[str]:
+    """continuity_checks inside the caller's transaction."""
     if not report_ids:
         return []
     con.register("batch_ids", pl.DataFrame({"report_id": report_ids}).to_arrow())
@@ -137,13 +155,11 @@ def continuity_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> 
     rows = []
     for rid, form in ids:
         rows += _continuity_rows(rid, found.get(rid), form)
-    con.execute("BEGIN TRANSACTION")
     con.execute("DELETE FROM check_results WHERE check_name IN ('carry_over_continuity','normative_documents_stock') AND report_id IN (SELECT report_id FROM stage_check_ids)")
     if rows:
         con.register("stage_rows", pl.DataFrame(rows, schema=CHECKS_SCHEMA).to_arrow())
         con.execute("INSERT INTO check_results BY NAME SELECT * FROM stage_rows")
         con.unregister("stage_rows")
-    con.execute("COMMIT")
     return [rid for rid, _ in ids]
 
 
