@@ -18,6 +18,7 @@ def test_sql_file_runs(tmp_path, path):
     con.execute("CREATE TEMP TABLE stage_report_ids (report_id VARCHAR, document_id VARCHAR)")
     con.execute("CREATE TEMP TABLE stage_check_ids (report_id VARCHAR)")
     con.execute("CREATE TEMP TABLE stage_waivers AS SELECT * FROM waivers LIMIT 0")
+    con.execute("CREATE TEMP TABLE stage_refused AS SELECT source_path, kind, reason FROM refused_entries LIMIT 0")
     text = path.read_text(encoding="utf-8")
     params = re.sub(r"'[^']*'|--[^\n]*", "", text).count("?")  # bound parameters, outside strings and comments
     con.execute(text, ["x"] * params)
