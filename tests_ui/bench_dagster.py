@@ -1,0 +1,158 @@
+"""The Dagster row of the benchmark: `make bench-dagster` (REPORTS=10000 by default).
+
+Generates N distinct reports into a drop folder and, on a persistent SQLite Dagster instance
+(what `dagster dev` uses), measures:
+
+a. the command line into its own store (the same work without Dagster, for the ratio);
+b. the Dagster path end to end: a sensor tick, then the ingest job in process, including every
+   per-report materialization and check evaluation the UI shows;
+c. one new file through the sensor and the job, into the big store;
+d. page loads in a real browser (`dagster dev` on that instance, Debian's chromium): the
+   asset's Partitions tab, its Checks tab, a check's Partitions tab with every report's status.
+
+Writes the table to OUT/dagster.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def dagster_path(drop: Path, db: Path, home: Path) -> tuple[float, float, int]:
+    """(seconds for the whole drop, seconds for one new file, reports in the store)."""
+    os.environ["DAGSTER_HOME"] = str(home)
+    import dagster as dg
+
+    from assets.definitions import defs
+    from assets.resources import GovReportStore
+    from assets.sensors import drop_folder_sensor
+    from pipeline.generate import generate_report
+
+    store = GovReportStore(drop_dir=str(drop), db_path=str(db), waivers_path=str(home / "waivers.csv"))
+    instance = dg.DagsterInstance.get()
+    job = defs.resolve_job_def("ingest_drop_folder")
+
+    def tick_and_run(cursor):
+        tick = drop_folder_sensor(dg.build_sensor_context(instance=instance, resources={"govreport": store}, definitions=defs, cursor=cursor))
+        for req in tick.run_requests:
+            assert job.execute_in_process(instance=instance, resources={"govreport": store}, tags=req.tags).success
+        return tick.cursor
+
+    t0 = time.perf_counter()
+    cursor = tick_and_run(None)
+    whole = time.perf_counter() - t0
+    new = generate_report(random.Random(99), 999_999)
+    (drop / new.name).write_bytes(new.data)
+    t1 = time.perf_counter()
+    tick_and_run(cursor)
+    one_new = time.perf_counter() - t1
+    return whole, one_new, len(instance.get_dynamic_partitions("reports"))
+
+
+def page_loads(drop: Path, db: Path, home: Path) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(home), "GOVREPORT_DROP_DIR": str(drop), "GOVREPORT_DB": str(db)}
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml", "-p", str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    out: dict[str, float] = {}
+    try:
+        import urllib.request
+        for _ in range(180):
+            try:
+                urllib.request.urlopen(base + "/server_info", timeout=2)
+                break
+            except OSError:
+                time.sleep(1)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.set_default_timeout(300_000)
+            page.goto(base + "/assets/report_verdicts")  # warm-up: code server, first-visit dialog
+            page.get_by_text("report_verdicts").first.wait_for()
+            try:
+                page.get_by_role("button", name="Skip").click(timeout=5000)
+            except Exception:  # noqa: BLE001
+                pass
+
+            def timed(name, path, ready, then=None):
+                t = time.perf_counter()
+                page.goto(base + path)
+                page.get_by_text(ready).first.wait_for()
+                if then:
+                    then()
+                out[name] = time.perf_counter() - t
+
+            timed("asset Partitions tab", "/assets/report_verdicts?view=partitions", "Partitions Selected")
+            timed("asset Checks tab", "/assets/report_verdicts?view=checks", "whole store")
+
+            def open_partitions():
+                page.get_by_text("Partitions", exact=True).last.click()
+                page.get_by_text("Missing (").first.wait_for()
+            timed("a check's Partitions tab", "/assets/report_verdicts?view=checks&checkDetail=completeness", "whole store", open_partitions)
+            browser.close()
+    finally:
+        import signal
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reports", type=int, default=10000)
+    ap.add_argument("--out", default="bench_out")
+    ap.add_argument("--skip-pages", action="store_true")
+    args = ap.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from pipeline.generate import write_corpus
+    from pipeline.ingest import run_ingest
+
+    work = Path(tempfile.mkdtemp(prefix="bench_dagster_"))
+    drop, home = work / "drop", work / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    files, size = write_corpus(drop, args.reports, seed=2024)
+    t = time.perf_counter()
+    run_ingest(drop, work / "cli.duckdb")
+    cli = time.perf_counter() - t
+    whole, one_new, partitions = dagster_path(drop, work / "dagster.duckdb", home)
+    rows = [
+        ("a. command line (same files, no Dagster)", f"{cli:.1f} s", f"{files / cli:.0f} reports/s"),
+        ("b. Dagster: sensor tick + ingest job + per-report verdicts", f"{whole:.1f} s", f"{files / whole:.0f} reports/s"),
+        ("   of which Dagster events (b − a)", f"{whole - cli:.1f} s", f"{1000 * (whole - cli) / files:.1f} ms per report (5 events)"),
+        ("c. one new file via sensor + job into the big store", f"{one_new:.2f} s", ""),
+        ("   partitions in the instance", str(partitions), ""),
+    ]
+    if not args.skip_pages:
+        for name, secs in page_loads(drop, work / "dagster.duckdb", home).items():
+            rows.append((f"d. page load: {name}", f"{secs:.2f} s", f"{partitions} partitions"))
+    md = [f"# Dagster benchmark: {files} generated reports ({size / 2**20:.0f} MiB), {os.cpu_count()} cores", "",
+          "| measure | time | rate |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    Path(args.out).mkdir(exist_ok=True)
+    (Path(args.out) / "dagster.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+    print(f"(work folder: {work})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
