@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-real profile bench-small bench-pdf fuzz killtest ui ui-test clean
+.PHONY: run test bench bench-real profile bench-small bench-pdf fuzz killtest ui ui-test bench-dagster clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -45,6 +45,11 @@ DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 ui: $(STAMP) ## Dagster UI on http://127.0.0.1:$(UI_PORT); Ctrl-C stops it (UI_PORT, DAGSTER_HOME may be set)
 	mkdir -p $(DAGSTER_HOME) && DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -w workspace.yaml -p $(UI_PORT)
+
+REPORTS ?= 10000
+bench-dagster: $(STAMP) ## the Dagster row: sensor + ingest job + per-report verdicts, and page loads in chromium, at REPORTS reports
+	$(PY) -m pip install -q -e ".[ui-test]"
+	flock /tmp/govreport-heavy.lock $(PY) -m tests_ui.bench_dagster --reports $(REPORTS) --out bench_out
 
 ui-test: $(STAMP) ## the reviewer's path in a real browser (Debian's chromium + playwright); screenshots in ui_shots/
 	@test -x /usr/bin/chromium || { echo "needs Debian's chromium and a CJK font: apt-get install -y chromium fonts-noto-cjk"; exit 1; }

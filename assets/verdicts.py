@@ -39,7 +39,7 @@ def report_metadata(f: ReportFindings) -> dict:
     return {
         "organ": r["organ"] or "", "year": str(r["year"] or "?"), "form": r["form"] or "", "status": r["status"],
         "source_path": r["source_path"] or "", "report_id": r["report_id"], "verdict": f.verdict(),
-        "numbers": "\n".join(numbers_line(c) for c in f.failing()) or "—",
+        "numbers": " · ".join(numbers_line(c) for c in f.failing()) or "—",
         "findings": dg.MetadataValue.md(findings_md(f, f.checks)),
     }
 
@@ -101,7 +101,7 @@ def verdict_evaluation(f: ReportFindings, key: str, target) -> dg.AssetCheckEval
         severity=dg.AssetCheckSeverity.ERROR if errors or not failing else dg.AssetCheckSeverity.WARN,
         description=f.verdict()[:1000], target_materialization_data=target,
         metadata={"organ": f.report["organ"] or "", "year": str(f.report["year"] or "?"),
-                  "numbers": "\n".join(numbers_line(c) for c in failing) or "—",
+                  "numbers": " · ".join(numbers_line(c) for c in failing) or "—",
                   "findings": dg.MetadataValue.md(findings_md(f, f.checks))},
     )
 
