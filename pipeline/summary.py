@@ -14,10 +14,13 @@ def store_summary(db_path) -> str:
         status = con.execute("SELECT status, count(*) FROM reports GROUP BY ALL ORDER BY 1").fetchall()
         lines.append(f"reports: {total} ({', '.join(f'{f}: {n}' for f, n in forms)}; {', '.join(f'{s}: {n}' for s, n in status)})")
         failing = con.execute(
-            "SELECT check_name, severity, count(*) FROM check_results WHERE NOT passed GROUP BY ALL ORDER BY 1, 2"
+            "SELECT check_name, severity, count(*) FROM failing_checks WHERE NOT waived GROUP BY ALL ORDER BY 1, 2"
         ).fetchall()
-        n_reports = con.execute("SELECT count(DISTINCT report_id) FROM check_results WHERE NOT passed AND severity = 'error'").fetchone()[0]
-        lines.append(f"failing checks: {sum(n for *_, n in failing)} in all; reports with a failing error-level check: {n_reports}")
+        waived = con.execute("SELECT count(*) FROM failing_checks WHERE waived").fetchone()[0]
+        queue = con.execute("SELECT count(*) FROM review_queue").fetchone()[0]
+        lines.append(f"failing checks: {sum(n for *_, n in failing)} in all"
+                     + (f" (and {waived} waived)" if waived else "")
+                     + f"; reports with a failing error-level check: {queue} (SELECT * FROM review_queue)")
         for name, sev, n in failing:
             lines.append(f"  {name:<28} {sev:<5} {n}")
         return "\n".join(lines)
