@@ -175,26 +175,23 @@ def test_each_report_has_a_verdict_status(dagster_ui, page):
     page.screenshot(path=SHOTS / "05_check_partitions.png")
 
 
-def test_review_groups_list_failing_reports_store_wide(dagster_ui, page):
-    _open(page, dagster_ui["base"], "/assets/check_results?view=checks", "form_identities", "table_checks")
-    page.get_by_text("prose_vs_tables", exact=True).first.click()
+def _check_markdown_names(page, base: str, asset: str, check: str, shot: str, name: str) -> None:
+    """Open an asset's check, show its markdown and find the failing seed in it."""
+    _open(page, base, f"/assets/{asset}?view=checks", check, name)
+    page.get_by_text(check, exact=True).first.click()
     page.get_by_text("[Show Markdown]").first.click()
-    dialog = page.get_by_role("dialog")
-    dialog.get_by_text(JUSTICE, exact=False).first.wait_for()
-    page.wait_for_timeout(800)
-    page.screenshot(path=SHOTS / "06_review_group.png")
+    page.get_by_role("dialog").get_by_text(JUSTICE, exact=False).first.wait_for()
+    page.wait_for_timeout(800)  # the dialog fades in
+    page.screenshot(path=SHOTS / shot)
     page.keyboard.press("Escape")
+
+
+def test_review_groups_list_failing_reports_store_wide(dagster_ui, page):
+    _check_markdown_names(page, dagster_ui["base"], "check_results", "prose_vs_tables", "06_review_group.png", "table_checks")
 
 
 def test_review_queue_lists_what_needs_eyes(dagster_ui, page):
-    _open(page, dagster_ui["base"], "/assets/review_queue?view=checks", "no_unreviewed_errors", "review_queue")
-    page.get_by_text("no_unreviewed_errors", exact=True).first.click()
-    page.get_by_text("[Show Markdown]").first.click()
-    dialog = page.get_by_role("dialog")
-    dialog.get_by_text(JUSTICE, exact=False).first.wait_for()
-    page.wait_for_timeout(800)
-    page.screenshot(path=SHOTS / "06b_review_queue.png")
-    page.keyboard.press("Escape")
+    _check_markdown_names(page, dagster_ui["base"], "review_queue", "no_unreviewed_errors", "06b_review_queue.png", "review_queue")
 
 
 def test_a_waiver_shows_as_waived(dagster_ui, page):
