@@ -83,6 +83,45 @@ def _group_result(con, group: str) -> tuple[bool, dict]:
                       "failing_reports": dg.MetadataValue.md(md_table(rows, QUEUE_ROWS) or "none")}
 
 
+def _one_row(con, name: str, params=()) -> dict:
+    cur = con.execute(sql(name), list(params))
+    return dict(zip([d[0] for d in cur.description], cur.fetchone()))
+
+
+def _stage_metadata(summary, counts: dict) -> dict[str, dict]:
+    """What each stage did: this run's files and the store's totals."""
+    return {
+        "raw_documents": {"files_seen": summary.files_seen, "processed_this_run": summary.processed, "unreadable_this_run": summary.errors,
+                          "documents": counts["documents"], "unreadable": counts["unreadable"], "non_utf8": counts["non_utf8"],
+                          "seconds_this_run": round(summary.seconds, 2)},
+        "normalized_documents": {"repaired": counts["repaired"], "traditional": counts["traditional"], "mixed_script": counts["mixed_script"]},
+        "extracted_tables": {"extracted": counts["extracted"], "partial": counts["partial"], "without_tables": counts["without_tables"],
+                             "split_cells": counts["split_cells"], "unresolved_cells": counts["unresolved_cells"]},
+    }
+
+
+def _table_checks(con, counts: dict, waivers) -> dict[str, tuple[bool, dict]]:
+    """(passed, metadata) of every table-level check, over the whole store."""
+    integrity = _one_row(con, "select_table_checks", [len(CHECK_NAMES)])
+    checks = {
+        "no_duplicate_cell_keys": (integrity["duplicate_cell_keys"] == 0, {"duplicate_keys": integrity["duplicate_cell_keys"]}),
+        "every_document_has_report": (integrity["documents_without_report"] == 0, {"orphans": integrity["documents_without_report"]}),
+        "every_report_has_document": (integrity["reports_without_document"] == 0, {"orphans": integrity["reports_without_document"]}),
+        "every_report_has_every_check": (integrity["reports_missing_checks"] == 0, {"reports": integrity["reports_missing_checks"]}),
+        "no_stale_waivers": (counts["stale_waivers"] == 0, {"stale": counts["stale_waivers"], "waivers": dg.MetadataValue.md(
+            md_table(waivers.stale) if waivers and waivers.stale else "none")}),
+        "no_unreviewed_errors": (counts["reports_to_review"] == 0, {"reports_to_review": counts["reports_to_review"],
+                                                                    "queue": dg.MetadataValue.md(_queue_md(con))}),
+    }
+    return checks | {group: _group_result(con, group) for group in REVIEW_GROUPS}
+
+
+def _severity(name: str, meta: dict) -> dg.AssetCheckSeverity:
+    """Integrity breaks are errors; the queue, stale waivers and warning-only groups are warnings."""
+    warn = name in ("no_stale_waivers", "no_unreviewed_errors") or (name in REVIEW_GROUPS and not meta["reports_failing_at_error"])
+    return dg.AssetCheckSeverity.WARN if warn else dg.AssetCheckSeverity.ERROR
+
+
 @dg.multi_asset(specs=[*STAGES, *TABLES], check_specs=TABLE_CHECKS, can_subset=True, pool="duckdb")
 def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore):
     """Ingest the drop folder into DuckDB (new and changed files only), then publish each
@@ -93,27 +132,15 @@ def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore
                              wait_seconds=govreport.lock_wait_seconds, waivers_path=govreport.resolved_waivers_path())
     except StoreBusy as exc:
         raise dg.Failure(description=str(exc)) from None
-    waivers = summary.waivers
     con = connect(db, read_only=True)
     try:
-        counts = dict(zip([d[0] for d in con.execute(sql("select_stage_counts")).description], con.execute(sql("select_stage_counts")).fetchone()))
-        integrity = dict(zip(["duplicate_cell_keys", "documents_without_report", "reports_without_document", "reports_missing_checks"],
-                             con.execute(sql("select_table_checks"), [len(CHECK_NAMES)]).fetchone()))
-        stage_meta = {
-            "raw_documents": {"files_seen": summary.files_seen, "processed_this_run": summary.processed, "unreadable_this_run": summary.errors,
-                              "documents": counts["documents"], "unreadable": counts["unreadable"], "non_utf8": counts["non_utf8"]},
-            "normalized_documents": {"repaired": counts["repaired"], "traditional": counts["traditional"], "mixed_script": counts["mixed_script"]},
-            "extracted_tables": {"extracted": counts["extracted"], "partial": counts["partial"], "without_tables": counts["without_tables"],
-                                 "split_cells": counts["split_cells"], "unresolved_cells": counts["unresolved_cells"]},
-        }
-        selected = context.selected_asset_keys
+        counts = _one_row(con, "select_stage_counts")
+        stages = _stage_metadata(summary, counts)
         for spec in STAGES:
-            if spec.key in selected:
-                meta = dict(stage_meta[spec.key.path[-1]])
-                meta["seconds_this_run"] = round(summary.seconds, 2)
-                yield dg.MaterializeResult(asset_key=spec.key, metadata=meta)
+            if spec.key in context.selected_asset_keys:
+                yield dg.MaterializeResult(asset_key=spec.key, metadata=stages[spec.key.path[-1]])
         for spec in TABLES:
-            if spec.key in selected:
+            if spec.key in context.selected_asset_keys:
                 meta = _table_metadata(con, spec.key.path[-1])
                 if spec.key.path[-1] == "review_queue":
                     meta["queue"] = dg.MetadataValue.md(_queue_md(con))
@@ -121,27 +148,15 @@ def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore
         # the tables first, then the verdicts computed from them (a verdict older than its
         # inputs would show as unsynced)
         added, gone = sync_partitions(context.instance, db)
-        to_publish = set(summary.report_ids) | set(summary.continuity_report_ids) | (waivers.changed_report_ids if waivers else set())
-        published = publish_verdicts(context, db, sorted(to_publish))
+        waivers = summary.waivers
+        changed = waivers.changed_report_ids if waivers else set()
+        published = publish_verdicts(context, db, sorted(set(summary.report_ids) | set(summary.continuity_report_ids) | changed))
         context.log.info(f"processed {summary.processed}, published {published} verdicts; partitions +{len(added)} −{len(gone)}")
-        checks = {
-            "no_duplicate_cell_keys": (integrity["duplicate_cell_keys"] == 0, {"duplicate_keys": integrity["duplicate_cell_keys"]}),
-            "every_document_has_report": (integrity["documents_without_report"] == 0, {"orphans": integrity["documents_without_report"]}),
-            "every_report_has_document": (integrity["reports_without_document"] == 0, {"orphans": integrity["reports_without_document"]}),
-            "every_report_has_every_check": (integrity["reports_missing_checks"] == 0, {"reports": integrity["reports_missing_checks"]}),
-            "no_stale_waivers": (counts["stale_waivers"] == 0, {"stale": counts["stale_waivers"], "waivers": dg.MetadataValue.md(
-                md_table(waivers.stale) if waivers and waivers.stale else "none")}),
-            "no_unreviewed_errors": (counts["reports_to_review"] == 0, {"reports_to_review": counts["reports_to_review"],
-                                                                        "queue": dg.MetadataValue.md(_queue_md(con))}),
-        }
-        for group in REVIEW_GROUPS:
-            checks[group] = _group_result(con, group)
+        checks = _table_checks(con, counts, waivers)
         for spec in TABLE_CHECKS:
             if spec.key in context.selected_asset_check_keys:
                 passed, meta = checks[spec.name]
-                warn = spec.name in ("no_stale_waivers", "no_unreviewed_errors") or (
-                    spec.name in REVIEW_GROUPS and not meta["reports_failing_at_error"])
                 yield dg.AssetCheckResult(asset_key=spec.asset_key, check_name=spec.name, passed=passed, metadata=meta,
-                                          severity=dg.AssetCheckSeverity.WARN if warn else dg.AssetCheckSeverity.ERROR)
+                                          severity=_severity(spec.name, meta))
     finally:
         con.close()
