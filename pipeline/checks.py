@@ -35,6 +35,7 @@ CHECK_NAMES = (
     "metadata_complete",
     "carry_over_continuity",
     "normative_documents_stock",
+    "sources_agree",
 )
 
 

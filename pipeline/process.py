@@ -182,7 +182,7 @@ def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | No
 def _unreadable(failure: CheckResult) -> list[CheckResult]:
     """The failed readability check, and every per-document check marked not evaluated, so
     each report shows every check in the UI."""
-    skip = {"document_readable", "carry_over_continuity", "normative_documents_stock"}
+    skip = {"document_readable", "carry_over_continuity", "normative_documents_stock", "sources_agree"}
     return [failure] + [CheckResult(n, True, "warn", None, None, None, "not evaluated: the file could not be read") for n in CHECK_NAMES if n not in skip]
 
 

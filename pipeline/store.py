@@ -139,9 +139,14 @@ def continuity_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> 
 
 
 def _rewrite_continuity(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> list[str]:
-    """continuity_checks inside the caller's transaction."""
+    """continuity_checks inside the caller's transaction, and beside them the check that two
+    files of one report agree (sources.py: also for an empty batch, whose removals may have
+    taken a report's twin)."""
+    from .sources import rewrite_source_checks  # sources.py builds on this module's helpers
+
+    sourced = rewrite_source_checks(con, report_ids)
     if not report_ids:
-        return []
+        return sourced
     con.register("batch_ids", pl.DataFrame({"report_id": report_ids}).to_arrow())
     con.execute(
         """CREATE OR REPLACE TEMP TABLE stage_check_ids AS
@@ -160,7 +165,8 @@ def _rewrite_continuity(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -
         con.register("stage_rows", pl.DataFrame(rows, schema=CHECKS_SCHEMA).to_arrow())
         con.execute("INSERT INTO check_results BY NAME SELECT * FROM stage_rows")
         con.unregister("stage_rows")
-    return [rid for rid, _ in ids]
+    done = [rid for rid, _ in ids]
+    return done + sorted(set(sourced) - set(done))
 
 
 def _continuity_rows(rid: str, row, form: str | None) -> list[dict]:

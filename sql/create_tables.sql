@@ -91,3 +91,36 @@ CREATE TABLE IF NOT EXISTS refused_entries ( -- drop-folder entries not read, as
     kind        VARCHAR NOT NULL,           -- symlink · fifo · socket · device · hidden · vanished · unreadable · name_clash
     reason      VARCHAR NOT NULL            -- one line
 );
+CREATE TABLE IF NOT EXISTS report_pairs (  -- two reports of the same body and year (two files, one report): one row each way
+    report_id       VARCHAR NOT NULL,
+    other_report_id VARCHAR NOT NULL,
+    organ_key       VARCHAR NOT NULL,
+    year            INTEGER NOT NULL,
+    cells_compared  INTEGER NOT NULL,       -- cells of the form both reports have
+    cells_equal     INTEGER NOT NULL,       -- read in both, same value
+    cells_decided   INTEGER NOT NULL,       -- unresolved in report_id, the other's reading is one of its candidates
+    cells_filled    INTEGER NOT NULL,       -- missing in report_id, read in the other
+    cells_differ    INTEGER NOT NULL,       -- a disagreement (fails sources_agree for both)
+    cells_open      INTEGER NOT NULL        -- unresolved here, read there, but not matchable to the candidates
+);
+CREATE TABLE IF NOT EXISTS cell_comparisons ( -- what the other source says about a cell of report_id that is not simply equal (sources.py)
+    report_id         VARCHAR NOT NULL,
+    other_report_id   VARCHAR NOT NULL,
+    table_name        VARCHAR NOT NULL,
+    row_key           VARCHAR NOT NULL,
+    column_key        VARCHAR NOT NULL,
+    outcome           VARCHAR NOT NULL,     -- decided · filled · differ · open
+    value             DECIMAL(38, 10),      -- decided/filled: the value the other source gives the cell
+    own_value         DECIMAL(38, 10),
+    own_raw           VARCHAR,
+    own_how           VARCHAR,
+    own_source_line   INTEGER,
+    own_page          INTEGER,
+    own_candidates    VARCHAR,
+    other_value       DECIMAL(38, 10),
+    other_raw         VARCHAR,
+    other_how         VARCHAR,
+    other_source_line INTEGER,
+    other_page        INTEGER,
+    note              VARCHAR               -- why this outcome
+);

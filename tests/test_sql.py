@@ -17,6 +17,8 @@ def test_sql_file_runs(tmp_path, path):
     con = connect(tmp_path / "fresh.duckdb")
     con.execute("CREATE TEMP TABLE stage_report_ids (report_id VARCHAR, document_id VARCHAR)")
     con.execute("CREATE TEMP TABLE stage_check_ids (report_id VARCHAR)")
+    con.execute("CREATE TEMP TABLE stage_source_ids (report_id VARCHAR)")
+    con.execute("CREATE TEMP TABLE source_batch_ids (report_id VARCHAR)")
     con.execute("CREATE TEMP TABLE stage_waivers AS SELECT * FROM waivers LIMIT 0")
     con.execute("CREATE TEMP TABLE stage_refused AS SELECT source_path, kind, reason FROM refused_entries LIMIT 0")
     text = path.read_text(encoding="utf-8")

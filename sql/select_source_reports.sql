@@ -1,0 +1,9 @@
+-- The staged reports with the other reports of the same body and year (their twins, by
+-- report_id), and each one's file: report_id, organ_key, year, source_path, twins.
+SELECT r.report_id, r.organ_key, r.year, r.source_path,
+       coalesce(list(t.report_id ORDER BY t.report_id) FILTER (WHERE t.report_id IS NOT NULL), []) AS twins
+FROM reports r
+LEFT JOIN reports t ON t.organ_key = r.organ_key AND t.year = r.year AND t.report_id <> r.report_id
+WHERE r.report_id IN (SELECT report_id FROM stage_source_ids)
+GROUP BY ALL
+ORDER BY r.report_id;
