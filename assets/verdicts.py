@@ -100,9 +100,10 @@ def verdict_evaluation(f: ReportFindings, key: str, target) -> dg.AssetCheckEval
         asset_key=REPORT_VERDICTS, check_name=VERDICT, partition=key, passed=not failing,
         severity=dg.AssetCheckSeverity.ERROR if errors or not failing else dg.AssetCheckSeverity.WARN,
         description=f.verdict()[:1000], target_materialization_data=target,
+        # small on purpose: the check's pages load every evaluation's metadata; the evidence
+        # (findings) is on the report's materialization, one click away
         metadata={"organ": f.report["organ"] or "", "year": str(f.report["year"] or "?"),
-                  "numbers": " · ".join(numbers_line(c) for c in failing) or "—",
-                  "findings": dg.MetadataValue.md(findings_md(f, f.checks))},
+                  "numbers": " · ".join(numbers_line(c) for c in failing) or "—"},
     )
 
 
@@ -122,7 +123,7 @@ def store_verdict(db_path: str) -> dg.AssetCheckEvaluation:
         severity=dg.AssetCheckSeverity.ERROR if queue else dg.AssetCheckSeverity.WARN,
         description=f"whole store: {queue} of {total} reports fail at error level, {warn_only} more only warn; "
                     "per-report verdicts on the Partitions tab",
-        metadata={"reports_in_store": total, "reports_to_review": queue, "reports_warn_only": warn_only,
+        metadata={"reports": f"{total} in the store, {queue} to review, {warn_only} warn only",
                   "review_queue": dg.MetadataValue.md(top)},
     )
 
