@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .dropfolder import DEFAULT_MAX_BYTES, Refusal, TooBig, Unreadable, content_id, read_regular, record_refusals, scan_folder, unreadable_id
-from .process import PIPELINE_VERSION, Processed, process_bytes, report_id_for, unreadable_file
-from .store import continuity_checks, load_batch, remove_paths, sql
+from .process import PIPELINE_VERSION, process_bytes, report_id_for, unreadable_file
+from .store import continuity_checks, load_batch, load_staged, remove_paths, sql, stage_tables
 from .waivers import WaiverStatus, default_waivers_path, load_waivers
 from .writer import StoreWriter
 
@@ -128,12 +128,33 @@ IN_FLIGHT_BYTES = 48_000_000  # input bytes queued or finished-but-unread at onc
 BATCH_BYTES = 32_000_000  # a batch is committed early once its files hold this much input
 
 
-def _work(args: tuple[str, list[tuple[str, str, int]]]) -> list[Processed]:
-    """Read and process a chunk of files: (path on disk, path as stored, size limit) each.
-    The bytes processed are the bytes read through one descriptor; a file that cannot be read
-    any more (vanished, became a link or FIFO) or is over the limit becomes a document row
-    carrying the reason, so the run never stops and no file goes unrecorded."""
-    drop_dir, files = args
+@dataclass
+class FileDone:
+    """What the writer needs of one processed file; its rows wait in the chunk's Arrow files."""
+
+    report_id: str
+    document_id: str
+    failed: bool  # the document row carries an error
+    timings: dict[str, float]
+
+
+@dataclass
+class StagedChunk:
+    """A worker's result for one chunk: its files in order and its staged tables."""
+
+    files: list[FileDone]
+    paths: dict[str, str]  # table → Arrow IPC file (store.stage_tables)
+    stage_seconds: float = 0.0
+
+
+def _work(args: tuple[str, list[tuple[str, str, int]], str, str]) -> StagedChunk:
+    """Read and process a chunk of files: (path on disk, path as stored, size limit) each,
+    then write its rows as Arrow files in the staging folder, so only paths, ids and timings
+    travel back to the writer (never the texts). The bytes processed are the bytes read
+    through one descriptor; a file that cannot be read any more (vanished, became a link or
+    FIFO) or is over the limit becomes a document row carrying the reason, so the run never
+    stops and no file goes unrecorded."""
+    drop_dir, files, staging, tag = args
     out = []
     for fs_path, shown, max_bytes in files:
         try:
@@ -145,21 +166,26 @@ def _work(args: tuple[str, list[tuple[str, str, int]]]) -> list[Processed]:
             out.append(unreadable_file(unreadable_id(shown, str(exc)), shown, 0, str(exc)))
             continue
         out.append(process_bytes(data, shown))
-    return out
+    t = time.perf_counter()
+    paths = stage_tables(out, Path(staging), tag)
+    done = [FileDone(p.report["report_id"], p.document["document_id"], p.document["error"] is not None, p.timings) for p in out]
+    return StagedChunk(done, paths, time.perf_counter() - t)
 
 
-def _chunks(drop_dir: Path, entries: list[FileEntry]) -> Iterator[tuple[int, tuple]]:
-    """(input bytes, task) for consecutive runs of at most CHUNK files / CHUNK_BYTES."""
+def _chunks(drop_dir: Path, entries: list[FileEntry], staging: Path, chunk: int = CHUNK) -> Iterator[tuple[int, tuple]]:
+    """(input bytes, task) for consecutive runs of at most `chunk` files / CHUNK_BYTES."""
     files: list[tuple[str, str, int]] = []
     size = 0
+    n = 0
     for e in entries:
         files.append((e.os_path, e.source_path, e.max_bytes))
         size += min(e.size_bytes, e.max_bytes)
-        if len(files) >= CHUNK or size >= CHUNK_BYTES:
-            yield size, (str(drop_dir), files)
+        if len(files) >= chunk or size >= CHUNK_BYTES:
+            n += 1
+            yield size, (str(drop_dir), files, str(staging), f"{n:07d}")
             files, size = [], 0
     if files:
-        yield size, (str(drop_dir), files)
+        yield size, (str(drop_dir), files, str(staging), f"{n + 1:07d}")
 
 
 def _quiet_worker() -> None:
@@ -168,21 +194,23 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def process_files(drop_dir: Path, entries: list[FileEntry], workers: int, in_flight: int = DEFAULT_BATCH) -> Iterator[Processed]:
-    """Process files in parallel, in order, streaming results to the caller. At most
+def process_files(drop_dir: Path, entries: list[FileEntry], workers: int, staging: Path, in_flight: int = DEFAULT_BATCH) -> Iterator[StagedChunk]:
+    """Process files in parallel, in order, streaming staged chunks to the caller (a chunk
+    holds at most `in_flight` files, so a batch is not much bigger than asked). At most
     `in_flight` files (and IN_FLIGHT_BYTES of input) are queued or finished-but-unread at once,
-    so memory is set by the batch size and not by the size of the folder or of its files.
-    Closing the iterator early cancels the queued work."""
-    if workers <= 1 or len(entries) < 2 * CHUNK:
-        for _, c in _chunks(drop_dir, entries):
-            yield from _work(c)
+    so memory and staging space are set by the batch size and not by the size of the folder or
+    of its files. Closing the iterator early cancels the queued work."""
+    chunk = max(1, min(CHUNK, in_flight))
+    if workers <= 1 or len(entries) < 2 * chunk:
+        for _, c in _chunks(drop_dir, entries, staging, chunk):
+            yield _work(c)
         return
-    window = max(2 * workers, 2 * in_flight // CHUNK)  # two batches: workers never wait on the writer
+    window = max(2 * workers, 2 * in_flight // chunk)  # two batches: workers never wait on the writer
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker)
     try:
         pending: deque = deque()
         queued = 0
-        todo = _chunks(drop_dir, entries)
+        todo = _chunks(drop_dir, entries, staging, chunk)
         nxt = next(todo, None)
         while nxt is not None or pending:
             while nxt is not None and (not pending or (len(pending) < window and queued + nxt[0] <= IN_FLIGHT_BYTES)):
@@ -190,9 +218,9 @@ def process_files(drop_dir: Path, entries: list[FileEntry], workers: int, in_fli
                 queued += nxt[0]
                 nxt = next(todo, None)
             size, future = pending.popleft()
-            results = future.result()
+            result = future.result()
             queued -= size
-            yield from results
+            yield result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -266,29 +294,37 @@ def run_ingest(
         if plan.renamed or plan.replaced:
             load_batch(con, [], plan.renamed, plan.replaced)
             writer.committed()
-        batch: list[Processed] = []
+        batch: list[StagedChunk] = []
+        batch_files: list[FileDone] = []
+        i = 0
         t_work = 0.0
         t_store = 0.0
         mark = time.perf_counter()
         batch_bytes = 0
         stop = _StopOnSignal().__enter__()
-        results = process_files(drop_dir, todo, workers, batch_size)
-        for i, p in enumerate(results, 1):
-            batch.append(p)
-            batch_bytes += min(todo[i - 1].size_bytes, max_bytes)
-            for stage, secs in p.timings.items():
-                summary.worker_seconds[stage] = summary.worker_seconds.get(stage, 0.0) + secs
-            summary.errors += p.document["error"] is not None
-            summary.report_ids.append(p.report["report_id"])
-            if len(batch) >= batch_size or i == len(todo) or batch_bytes >= BATCH_BYTES or stop.requested:
+        results = process_files(drop_dir, todo, workers, writer.staging, batch_size)
+        for chunk in results:
+            batch.append(chunk)
+            batch_files += chunk.files
+            summary.worker_seconds["stage"] = summary.worker_seconds.get("stage", 0.0) + chunk.stage_seconds
+            for f in chunk.files:
+                i += 1
+                batch_bytes += min(todo[i - 1].size_bytes, max_bytes)
+                for stage, secs in f.timings.items():
+                    summary.worker_seconds[stage] = summary.worker_seconds.get(stage, 0.0) + secs
+                summary.errors += f.failed
+                summary.report_ids.append(f.report_id)
+            if len(batch_files) >= batch_size or i == len(todo) or batch_bytes >= BATCH_BYTES or stop.requested:
                 now = time.perf_counter()
                 t_work += now - mark
-                entry_rows = [_index_row(e, q) for e, q in zip(todo[i - len(batch): i], batch)]
-                summary.continuity_report_ids += load_batch(con, batch, entry_rows)
+                entry_rows = [_index_row(e, f.document_id) for e, f in zip(todo[i - len(batch_files): i], batch_files)]
+                summary.continuity_report_ids += load_staged(con, [c.paths for c in batch], [(f.report_id, f.document_id) for f in batch_files], entry_rows)
                 writer.committed()
+                _unstage(batch)
                 mark = time.perf_counter()
                 t_store += mark - now
                 batch = []
+                batch_files = []
                 batch_bytes = 0
                 if progress:
                     progress(i, len(todo))
@@ -308,5 +344,12 @@ def run_ingest(
     return summary
 
 
-def _index_row(e: FileEntry, p: Processed) -> dict:
-    return {"source_path": e.source_path, "size_bytes": e.size_bytes, "mtime_ns": e.mtime_ns, "document_id": p.document["document_id"]}
+def _index_row(e: FileEntry, document_id: str) -> dict:
+    return {"source_path": e.source_path, "size_bytes": e.size_bytes, "mtime_ns": e.mtime_ns, "document_id": document_id}
+
+
+def _unstage(chunks: list[StagedChunk]) -> None:
+    """Delete a committed batch's Arrow files (a killed run's are cleared by the next writer)."""
+    for c in chunks:
+        for path in c.paths.values():
+            Path(path).unlink(missing_ok=True)

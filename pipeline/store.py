@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.ipc as ipc
 
 from .process import Processed
 
@@ -66,8 +68,16 @@ def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConn
     return con
 
 
-def frames(batch: Iterable[Processed]) -> dict[str, pl.DataFrame]:
-    """The batch as one Polars frame per table, with the fixed schemas above."""
+def _arrow_schema(schema: dict) -> pa.Schema:
+    return pl.DataFrame(schema=schema).to_arrow().schema
+
+
+# the same schemas as Arrow, for the workers: Polars' thread pool must not be used in a forked
+# worker once the parent has started it (it hangs), so workers build Arrow tables directly
+ARROW_SCHEMAS = {name: _arrow_schema(schema) for name, schema in TABLE_SCHEMAS.items()}
+
+
+def _rows(batch: Iterable[Processed]) -> dict[str, list[dict]]:
     rows: dict[str, list[dict]] = {name: [] for name in TABLE_SCHEMAS}
     for p in batch:
         rows["documents"].append(p.document)
@@ -76,7 +86,44 @@ def frames(batch: Iterable[Processed]) -> dict[str, pl.DataFrame]:
         rows["prose_metrics"] += p.prose
         rows["report_sections"] += p.sections
         rows["check_results"] += p.checks
-    return {name: pl.DataFrame(rows[name], schema=schema) for name, schema in TABLE_SCHEMAS.items()}
+    return rows
+
+
+def arrow_tables(batch: Iterable[Processed]) -> dict[str, pa.Table]:
+    """The batch as one Arrow table per table of the store, with the fixed schemas above."""
+    return {name: pa.Table.from_pylist(rows, schema=ARROW_SCHEMAS[name]) for name, rows in _rows(batch).items()}
+
+
+def frames(batch: Iterable[Processed]) -> dict[str, pl.DataFrame]:
+    """The batch as one Polars frame per table, with the fixed schemas above."""
+    return {name: pl.DataFrame(rows, schema=TABLE_SCHEMAS[name]) for name, rows in _rows(batch).items()}
+
+
+def stage_tables(batch: Iterable[Processed], staging: Path, tag: str) -> dict[str, str]:
+    """Write the batch's tables (arrow_tables: the one schema) as Arrow IPC files
+    ``<staging>/<tag>-<table>.arrow``, one per non-empty table; returns table → path. Workers
+    call this on their own chunk, so the writer never unpickles the texts or builds frames: it
+    maps the files and inserts them (load_staged)."""
+    paths = {}
+    for name, table in arrow_tables(batch).items():
+        if table.num_rows:
+            path = staging / f"{tag}-{name}.arrow"
+            with pa.OSFile(str(path), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+            paths[name] = str(path)
+    return paths
+
+
+def load_staged(con: duckdb.DuckDBPyConnection, staged: list[dict[str, str]], report_ids: list[tuple[str, str]], file_rows: list[dict]) -> list[str]:
+    """load_batch for reports the workers staged (stage_tables): each table's files are
+    memory-mapped and inserted with one statement. `report_ids` are the (report_id,
+    document_id) pairs the files hold. The caller deletes the files after the commit."""
+    tables = {}
+    for name in TABLE_SCHEMAS:
+        parts = [ipc.open_file(pa.memory_map(paths[name])).read_all() for paths in staged if name in paths]
+        if parts:
+            tables[name] = pa.concat_tables(parts)
+    return _load(con, tables, report_ids, file_rows)
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, batch: list[Processed], file_rows: list[dict], remove_ids: Iterable[tuple[str, str]] = ()) -> list[str]:
@@ -84,10 +131,18 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: list[Processed], file_rows
     reports whose files changed or went away) in one transaction, with their cross-report
     checks, so a reader never sees a report without all its checks; update the file index.
     Returns the reports whose cross-report checks were rewritten."""
-    dfs = frames(batch)
+    tables = {name: t for name, t in arrow_tables(batch).items() if t.num_rows}
+    ids = [(p.report["report_id"], p.document["document_id"]) for p in batch]
+    return _load(con, tables, ids, file_rows, remove_ids)
+
+
+def _load(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], ids: list[tuple[str, str]], file_rows: list[dict],
+          remove_ids: Iterable[tuple[str, str]] = ()) -> list[str]:
+    """The one transaction of load_batch and load_staged: delete the reports being replaced,
+    insert each table's rows with one statement, update the file index, redo the batch's
+    cross-report checks, commit."""
     stage = pl.DataFrame(
-        [{"report_id": p.report["report_id"], "document_id": p.document["document_id"]} for p in batch]
-        + [{"report_id": r, "document_id": d} for r, d in remove_ids],
+        [{"report_id": r, "document_id": d} for r, d in ids] + [{"report_id": r, "document_id": d} for r, d in remove_ids],
         schema={"report_id": pl.String, "document_id": pl.String},
     )
     files = pl.DataFrame(file_rows, schema=FILE_INDEX_SCHEMA)
@@ -95,17 +150,16 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: list[Processed], file_rows
     try:
         con.register("stage_report_ids", stage.to_arrow())
         con.execute(sql("delete_reports"))
-        for name, df in dfs.items():
-            if df.height:
-                con.register("stage_rows", df.to_arrow())
-                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM stage_rows")  # noqa: S608 - name is a constant
-                con.unregister("stage_rows")
+        for name, table in tables.items():
+            con.register("stage_rows", table)
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM stage_rows")  # noqa: S608 - name is a constant
+            con.unregister("stage_rows")
         if files.height:
             con.register("stage_files", files.to_arrow())
             con.execute("INSERT OR REPLACE INTO file_index SELECT * FROM stage_files")
             con.unregister("stage_files")
         con.unregister("stage_report_ids")
-        rewritten = _rewrite_continuity(con, [p.report["report_id"] for p in batch])
+        rewritten = _rewrite_continuity(con, [r for r, _ in ids])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

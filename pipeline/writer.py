@@ -49,6 +49,12 @@ def lock_path(db_path: str | Path) -> Path:
     return Path(f"{db_path}.lock")
 
 
+def staging_path(db_path: str | Path) -> Path:
+    """Where workers leave their Arrow files for the writer to load (store.stage_frames).
+    Only the lock holder uses it; a killed run's leftovers are cleared by the next writer."""
+    return Path(f"{db_path}.work.staging")
+
+
 class StoreWriter:
     """Context manager: the write lock, the writer's connection, and publishing."""
 
@@ -94,6 +100,7 @@ class StoreWriter:
     def __enter__(self) -> "StoreWriter":
         self._acquire()
         try:
+            self.staging = _fresh_dir(staging_path(self.db_path))  # a killed run's files are never loaded
             self.con = self._open_work_copy()
         except BaseException:
             self._release()
@@ -141,6 +148,7 @@ class StoreWriter:
                 self.con.close()
         finally:
             self.con = None
+            shutil.rmtree(staging_path(self.db_path), ignore_errors=True)  # chunks staged but not loaded (a stopped run)
             self._release()
 
 
@@ -149,6 +157,12 @@ def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
     if row is None and con.execute("SELECT count(*) FROM documents").fetchone()[0] == 0:
         return SCHEMA_VERSION  # a brand-new, empty store
     return row[0] if row else None
+
+
+def _fresh_dir(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
 
 
 def _remove_db(path: Path) -> None:

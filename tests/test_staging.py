@@ -1,0 +1,54 @@
+"""Workers stage their rows as Arrow files; the writer loads them (issue 10, phase 2).
+
+The staged path must store exactly what the in-process path stores, leave nothing behind, and
+never load a killed run's leftovers.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipeline.bench import identical, write_real_corpus
+from pipeline.ingest import run_ingest
+from pipeline.process import process_bytes
+from pipeline.store import stage_tables
+from pipeline.writer import staging_path, work_path
+
+
+def _counts(db) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("documents", "reports", "report_cells", "check_results")}  # noqa: S608
+    finally:
+        con.close()
+
+
+def test_parallel_staged_batches_store_the_same_rows_as_one_process(tmp_path):
+    drop = tmp_path / "drop"
+    write_real_corpus(drop, 48)
+    one = run_ingest(drop, tmp_path / "one.duckdb", workers=1)
+    two = run_ingest(drop, tmp_path / "two.duckdb", workers=2, batch_size=20)  # several batches, chunks from both workers
+    assert one.processed == two.processed == 48
+    assert identical(tmp_path / "one.duckdb", tmp_path / "two.duckdb") == dict.fromkeys(
+        ("documents", "reports", "report_cells", "prose_metrics", "report_sections", "check_results"), 0)
+    assert two.worker_seconds["stage"] > 0
+    assert not staging_path(tmp_path / "two.duckdb").exists()  # every staged file was loaded and removed
+
+
+def test_a_killed_runs_staged_files_are_never_loaded(tmp_path):
+    drop = tmp_path / "drop"
+    write_real_corpus(drop, 3)
+    db = tmp_path / "store.duckdb"
+    run_ingest(drop, db, workers=1)
+    before = _counts(db)
+    # a run killed after its workers staged a chunk: real Arrow files there, the commit never came
+    staging = staging_path(db)
+    staging.mkdir()
+    stranger = process_bytes("某某县人民政府2021年政府信息公开工作年度报告\n".encode(), "stranger.txt")
+    staged = stage_tables([stranger], staging, "0000001")
+    assert "documents" in staged
+    summary = run_ingest(drop, db, workers=1)
+    assert summary.processed == 0 and summary.unchanged == 3
+    assert _counts(db) == before
+    assert not staging.exists()
+    assert work_path(db).exists()
