@@ -22,8 +22,8 @@ test: $(STAMP) ## set up, then run the test suite
 bench: $(STAMP) ## the scale benchmark: 3,000 files derived from the real fixtures and 10,000 generated reports (see README)
 	$(PY) -m pipeline.bench --corpus both --real-files 3000 --reports 10000 --out bench_out
 
-bench-real: $(STAMP) ## command line only, on 3,000 real-derived files: rate, read+decode floor and ratio, parent/worker CPU
-	$(PY) -m pipeline.bench --corpus real --real-files 3000 --skip-dagster --out bench_out
+bench-real: $(STAMP) ## 3,000 real-derived files only: rate, read+decode floor and ratio, parent/worker CPU
+	$(PY) -m pipeline.bench --corpus real --real-files 3000 --out bench_out
 
 profile: $(STAMP) ## cProfile of process_bytes over 500 real-derived files, one process (bench_out/profile_real.txt)
 	$(PY) -m pipeline.bench --corpus real --real-files 500 --profile --out bench_out

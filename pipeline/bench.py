@@ -17,22 +17,19 @@ For each corpus it measures on this machine:
 0. the floor: reading every file and decoding it (encoding detection included), one process;
 a. the command-line ingest end to end into a fresh database, its ratio to the floor, and the
    CPU seconds of the parent (the writer) and of the workers;
-b. the Dagster path end to end: sensor tick, then in-process materializations of the same
-   asset over the new partitions (chunked as the sensor chunks them), including every
-   per-report check evaluation the UI shows;
 c. a second command-line run over the unchanged folder;
-d. one new file added to the big folder, through the sensor path;
 e. peak memory (this process and its workers).
 
-It also checks that the two paths, and two batch sizes, produce the same rows. The tables are
-printed and written to OUT/bench.md.
+It also checks that two batch sizes produce the same rows. The tables are printed and written
+to OUT/bench.md. The Dagster path (sensor, ingest job, per-report verdicts, page loads) is
+measured by ``tests_ui/bench_dagster.py`` (``make bench-dagster``): ``pipeline/`` never imports
+Dagster.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import random
 import resource
 import shutil
 import tempfile
@@ -44,7 +41,7 @@ import duckdb
 import psutil
 
 from .decode import DecodeError, decode_bytes, detect_and_decode
-from .generate import generate_report, write_corpus
+from .generate import write_corpus
 from .ingest import run_ingest, scan
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
@@ -164,47 +161,6 @@ def read_decode_floor(drop: Path) -> float:
 # --- the measures ---------------------------------------------------------------------------------
 
 
-def dagster_path(drop: Path, db: Path) -> tuple[float, int, int, float]:
-    """Sensor tick + in-process materializations of every requested range, then one new
-    file through the same path. Returns (seconds, runs, per-report check evaluations,
-    seconds for the one new file). The store as it was before the new file is copied to
-    `dagster_before_new_file.duckdb` beside `db` for the comparison."""
-    import dagster as dg
-
-    from assets.definitions import defs
-    from assets.reports import report_tables
-    from assets.resources import GovReportStore
-    from assets.sensors import drop_folder_sensor
-
-    store = GovReportStore(drop_dir=str(drop), db_path=str(db))
-    instance = dg.DagsterInstance.ephemeral()
-    t0 = time.perf_counter()
-    ctx = dg.build_sensor_context(instance=instance, resources={"govreport": store}, definitions=defs)
-    tick = drop_folder_sensor(ctx)
-    for req in tick.dynamic_partitions_requests:
-        instance.add_dynamic_partitions("reports", list(req.partition_keys))
-    evaluations = 0
-    for req in tick.run_requests:
-        res = dg.materialize([report_tables], instance=instance, resources={"govreport": store}, tags=req.tags, raise_on_error=True)
-        evaluations += sum(1 for e in res.get_asset_check_evaluations() if e.partition)
-    seconds = time.perf_counter() - t0
-    compare_to = db.with_name("dagster_before_new_file.duckdb")
-    shutil.copy(db, compare_to)
-    # (d) one new file into the big store, through the same sensor path
-    new = generate_report(random.Random(99), 999_999)
-    (drop / new.name).write_bytes(new.data)
-    t1 = time.perf_counter()
-    ctx2 = dg.build_sensor_context(instance=instance, resources={"govreport": store}, definitions=defs, cursor=tick.cursor)
-    tick2 = drop_folder_sensor(ctx2)
-    for req in tick2.dynamic_partitions_requests:
-        instance.add_dynamic_partitions("reports", list(req.partition_keys))
-    for req in tick2.run_requests:
-        dg.materialize([report_tables], instance=instance, resources={"govreport": store}, tags=req.tags)
-    one_new = time.perf_counter() - t1
-    (drop / new.name).unlink()
-    return seconds, len(tick.run_requests), evaluations, one_new
-
-
 def _children_cpu() -> float:
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return ru.ru_utime + ru.ru_stime
@@ -224,7 +180,9 @@ def measure(corpus: str, drop: Path, work: Path, args, described: str) -> list[s
     parent_cpu = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
     rate = cli.processed / cli.seconds
     rows.append(("a. command line, fresh store", f"{cli.seconds:.1f} s",
-                 f"**{rate:.0f} reports/s**; {cli.seconds / floor:.0f}× the floor; CPU: parent {parent_cpu:.1f} s, workers {kids1 - kids0:.1f} s"))
+                 f"**{rate:.0f} reports/s**; {cli.seconds / floor:.0f}× the floor; CPU: parent {parent_cpu:.1f} s "
+                 f"({parent_cpu / max(1, cli.processed) * 1000:.2f} ms a report, {parent_cpu / max(1e-9, parent_cpu + kids1 - kids0):.0%} of the run's CPU), "
+                 f"workers {kids1 - kids0:.1f} s"))
     print(rows[-1], flush=True)
     rerun = run_ingest(drop, work / "cli.duckdb", batch_size=args.batch_size)
     rows.append(("c. unchanged re-run", f"{rerun.seconds:.2f} s", f"{rerun.unchanged} unchanged, {rerun.processed} processed"))
@@ -237,18 +195,7 @@ def measure(corpus: str, drop: Path, work: Path, args, described: str) -> list[s
         run_ingest(drop, work / "cli_small_batch.duckdb", batch_size=small_batch)
         diff_batch = identical(work / "cli.duckdb", work / "cli_small_batch.duckdb")
 
-    diff_dagster: dict | str = "not run"
-    peak_dg = 0
-    if not args.skip_dagster:
-        with PeakMemory() as mem2:
-            dg_s, runs, evals, one_new = dagster_path(drop, work / "dagster.duckdb")
-        peak_dg = mem2.peak
-        rows.append(("b. Dagster path (sensor + runs + per-report checks)", f"{dg_s:.1f} s",
-                     f"{cli.files_seen / dg_s:.0f} reports/s; {runs} runs; {evals} check evaluations"))
-        rows.append(("d. one new file via sensor into the big store", f"{one_new:.2f} s", ""))
-        diff_dagster = identical(work / "cli.duckdb", work / "dagster_before_new_file.duckdb")
-    rows.append(("e. peak memory (process + workers)", f"{max(peak_cli, peak_dg) / 2**20:.0f} MiB",
-                 f"command line {peak_cli / 2**20:.0f} MiB, Dagster {peak_dg / 2**20:.0f} MiB, batch {args.batch_size}"))
+    rows.append(("e. peak memory (process + workers)", f"{peak_cli / 2**20:.0f} MiB", f"batch {args.batch_size}"))
     worker_total = sum(cli.worker_seconds.values()) or 1.0
     wall = cli.seconds
     stage_lines = [f"| {k} | {v:.1f} | {v / worker_total:.0%} |" for k, v in cli.worker_seconds.items()]
@@ -262,8 +209,7 @@ def measure(corpus: str, drop: Path, work: Path, args, described: str) -> list[s
         *[f"| {a} | {b} | {c} |" for a, b, c in rows], "",
         "Stages of the command-line run (worker seconds summed over processes; share of worker time):", "",
         "| stage | seconds | share |", "|---|---|---|", *stage_lines, "",
-        f"Same rows whichever path or batch size: batch {args.batch_size} vs {small_batch}: {diff_batch}; "
-        f"command line vs Dagster: {diff_dagster}", "",
+        f"Same rows whichever batch size: batch {args.batch_size} vs {small_batch}: {diff_batch}", "",
     ]
 
 
@@ -311,7 +257,7 @@ def main(argv=None) -> int:
     ap.add_argument("--with-binary", action="store_true", help="derive from the PDF/DOCX fixtures too (text and HTML only by default)")
     ap.add_argument("--out", default="bench_out")
     ap.add_argument("--batch-size", type=int, default=500)
-    ap.add_argument("--skip-dagster", action="store_true")
+    ap.add_argument("--skip-dagster", action="store_true", help=argparse.SUPPRESS)  # no-op: Dagster is measured by make bench-dagster
     ap.add_argument("--skip-compare", action="store_true", help="skip the second, small-batch run and its comparison")
     ap.add_argument("--profile", action="store_true", help="only profile process_bytes over each corpus, one process")
     args = ap.parse_args(argv)
