@@ -51,6 +51,7 @@ class Organ:
 class _Gazetteer:
     names: dict[str, tuple[str, ...]]  # name → codes
     by_code: dict[str, str]
+    by_shape: dict[tuple[int, str], tuple[str, ...]]  # (length, last character) → names: the look-alike candidates
 
 
 @lru_cache(maxsize=1)
@@ -60,7 +61,10 @@ def gazetteer() -> _Gazetteer:
     names: dict[str, list[str]] = {}
     for code, name in DIVISION_DATA.items():
         names.setdefault(name, []).append(code)
-    return _Gazetteer({k: tuple(v) for k, v in names.items()}, dict(DIVISION_DATA))
+    shapes: dict[tuple[int, str], list[str]] = {}
+    for name in names:
+        shapes.setdefault((len(name), name[-1]), []).append(name)
+    return _Gazetteer({k: tuple(v) for k, v in names.items()}, dict(DIVISION_DATA), {k: tuple(v) for k, v in shapes.items()})
 
 
 def parent_of(code: str) -> str | None:
@@ -113,15 +117,15 @@ def _candidates(token: str, parent: str | None, short: bool = True) -> tuple[str
     return ()
 
 
+@lru_cache(maxsize=4096)
 def _lookalike(token: str, parent: str | None) -> tuple[str, str] | None:
     """(code, gazetteer name) for a place token with one misread character, if exactly one
     gazetteer name fits: same length and suffix, one character different, under the parent
     when there is one, and — without a parent to confirm it — a known look-alike pair."""
     g = gazetteer()
     found = []
-    for name, codes in g.names.items():
-        if len(name) != len(token) or name[-1] != token[-1]:
-            continue
+    for name in g.by_shape.get((len(token), token[-1]), ()):  # same length and suffix only
+        codes = g.names[name]
         diff = [(a, b) for a, b in zip(name, token) if a != b]
         if len(diff) != 1:
             continue
@@ -184,8 +188,10 @@ def _step(rest: str, parent: str | None) -> tuple[str, str, str | None] | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def resolve(name: str | None) -> Organ:
-    """The organ's key, division code and place (see the module docstring)."""
+    """The organ's key, division code and place (see the module docstring). Cached by the
+    printed name: a worker meets the same bodies again and again, and the answer is immutable."""
     if not name:
         return Organ(None, None, None)
     text = normalize_name(name)
