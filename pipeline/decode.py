@@ -260,10 +260,9 @@ def html_to_text(markup: str) -> str:
         root = lxml.html.fromstring(markup or "<p></p>", parser=_SAFE_PARSER)
     except (etree.ParserError, ValueError, AssertionError):
         return markup
-    for bad in root.xpath("//" + " | //".join(_DROP_TAGS)):
-        bad.drop_tree()
-    for comment in root.xpath("//comment()"):
-        comment.drop_tree()
+    for node in root.xpath("//" + " | //".join(_DROP_TAGS)) + root.xpath("//comment()"):
+        if node.getparent() is not None:  # a comment after </html> is the root's sibling: never walked anyway
+            node.drop_tree()
     out: list[str] = []
     buf: list[str] = []
 

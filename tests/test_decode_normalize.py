@@ -94,3 +94,26 @@ def test_prose_join_maps_back_to_every_original_character(s):
     joined, original = join_lines(s)
     kept = [i for i, ch in enumerate(s) if ch != "\n"]
     assert [original(j) for j in range(len(joined))] == kept
+
+
+def test_html_comment_after_closing_html_tag_is_not_a_crash():
+    """Regression: a comment after </html> is the root's sibling; lxml's drop_tree asserted
+    and the file became 'extraction failed'. Comments anywhere are dropped, the text stays."""
+    page = "<html><body><p>甲</p><table><tr><td>a</td><td>1</td></tr></table></body></html>\n<!-- copy 000001 -->\n"
+    assert html_to_text(page) == "甲\na | 1"
+    assert html_to_text("<!-- before --><html><body><p>乙<!-- in --></p></body></html><!-- after -->") == "乙"
+
+
+def test_real_page_with_trailing_comment_is_extracted():
+    from pathlib import Path
+
+    from pipeline.process import process_bytes
+
+    fixtures = Path(__file__).parent / "fixtures"
+    page = next(p for p in sorted(fixtures.iterdir()) if p.suffix == ".html")
+    data = page.read_bytes()
+    plain = process_bytes(data, page.name)
+    commented = process_bytes(data.rstrip() + b"\n<!-- mirrored 2024-05-01 -->\n", page.name)
+    assert commented.document["error"] is None
+    assert commented.report["status"] == plain.report["status"] != "error"
+    assert [c["value"] for c in commented.cells] == [c["value"] for c in plain.cells]
