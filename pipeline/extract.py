@@ -306,6 +306,10 @@ def extract_labelled(text: str, start: int, end: int, table: TableSpec) -> Table
             row_cells, cands = _row_cells(table, row, toks)
             if cands is None:
                 cells += row_cells
+            elif not cands:  # no cut of the run-together digits fits the row: recorded as such, never guessed
+                why = "no cut of the run-together digits fits the row" + (" total" if _has_total(table, row) else "")
+                notes.append(f"{row.key}: {why}")
+                cells += _unit_cells(table, _split_unit(row, toks, cands), None, why)
             elif len(cands) == 1:
                 cells += _unit_cells(table, _split_unit(row, toks, cands), {row.key: cands[0]}, "")
             else:
