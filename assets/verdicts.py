@@ -2,8 +2,9 @@
 
 A reviewer's unit. Each partition's page carries the report's organ, year, form, status,
 source path and its findings (numbers and source lines); its `verdict` check says Passed or
-Failed per report on the check's Partitions tab. The four review groups (the form's identities,
-completeness, prose against tables, year to year) are store-wide checks on `check_results`.
+Failed per report on the check's Partitions tab. The five review groups (the form's identities,
+completeness, prose against tables, year to year, two files of one report) are store-wide checks
+on `check_results`.
 
 Two events per report, because each event costs milliseconds in Dagster's default SQLite
 storage (README, "Reviewing": measured): the materialization first, then the verdict evaluation

@@ -50,11 +50,12 @@ COMPARISONS_SCHEMA = {
 }
 
 
-def _form_order() -> dict[tuple[str, str, str], tuple[int, int]]:
+def _form_order(*specs) -> dict[tuple[str, str, str], tuple[int, int]]:
     """(table, row, column) → (row index, column index) in the form, for lining cells up with
-    candidates, which list a group's values row by row in form order."""
+    candidates, which list a group's values row by row in form order. The 2021 form's undivided
+    （六） row fits between its neighbours (a report has one variant or the other)."""
     order: dict[tuple[str, str, str], tuple[int, int]] = {}
-    for spec in (FORM_2021, FORM_2021_UNDIVIDED, FORM_2019):
+    for spec in specs:
         for table in spec.tables.values():
             for r_i, row in enumerate(table.rows):
                 for c_i, col in enumerate(table.columns_of(row)):
@@ -62,7 +63,7 @@ def _form_order() -> dict[tuple[str, str, str], tuple[int, int]]:
     return order
 
 
-ORDER = _form_order()
+ORDERS = {"2021": _form_order(FORM_2021, FORM_2021_UNDIVIDED), "2019": _form_order(FORM_2019)}
 
 
 @dataclass(frozen=True)
@@ -104,11 +105,13 @@ def _readings(candidates: str) -> list[tuple[str, ...]]:
     return [tuple(t.strip() for t in c.replace("/", "·").split("·")) for c in candidates.split(" | ") if c.strip()]
 
 
-def _sorted(cells: list[SourceCell]) -> list[SourceCell]:
-    return sorted(cells, key=lambda c: ORDER.get(c.key, (999, 999)))
+def _place(key: tuple[str, str, str], form: str) -> tuple:
+    """Sort key: table, then the form's order (the key itself breaks any tie, so the order
+    never depends on hashing)."""
+    return (key[0], ORDERS.get(form, ORDERS["2021"]).get(key, (999, 999)), key)
 
 
-def _group(cell: SourceCell, own: dict, width: int) -> list[SourceCell] | None:
+def _group(cell: SourceCell, own: dict, width: int, form: str) -> list[SourceCell] | None:
     """The cells of this source that one candidate reading covers, in form order: the cells
     sharing its run of digits, or the candidates, or the table's split run (a run over several
     rows where some cells were decided and some not). None when none of these has the
@@ -121,16 +124,17 @@ def _group(cell: SourceCell, own: dict, width: int) -> list[SourceCell] | None:
     )
     for group in tries:
         if len(group) == width:
-            return _sorted(group)
+            return sorted(group, key=lambda c: _place(c.key, form))
     return None
 
 
-def compare(own: dict[tuple, SourceCell], other: dict[tuple, SourceCell]) -> tuple[dict[str, int], list[Comparison]]:
-    """This source's cells against the other's: counts, and a Comparison for every cell that
-    is not simply equal in both (see the module docstring for the outcomes)."""
+def compare(own: dict[tuple, SourceCell], other: dict[tuple, SourceCell], form: str = "2021") -> tuple[dict[str, int], list[Comparison]]:
+    """This source's cells against the other's (this source's form: "2019" or "2021"): counts,
+    and a Comparison for every cell that is not simply equal in both (see the module docstring
+    for the outcomes)."""
     counts = dict.fromkeys(("cells_compared", "cells_equal", "cells_decided", "cells_filled", "cells_differ", "cells_open"), 0)
     out: list[Comparison] = []
-    for key in sorted(own.keys() & other.keys(), key=lambda k: (k[0], ORDER.get(k, (999, 999)))):
+    for key in sorted(own.keys() & other.keys(), key=lambda k: _place(k, form)):
         mine, theirs = own[key], other[key]
         counts["cells_compared"] += 1
         if theirs.how not in READ:
@@ -143,13 +147,13 @@ def compare(own: dict[tuple, SourceCell], other: dict[tuple, SourceCell]) -> tup
         elif mine.how == "missing" or not mine.candidates:
             out.append(Comparison(mine, theirs, "filled", "not found in this source; read in the other only"))
         else:
-            out.append(_judge_unresolved(mine, own, other))
+            out.append(_judge_unresolved(mine, own, other, form))
     for c in out:
         counts[f"cells_{c.outcome}"] += 1
     return counts, out
 
 
-def _judge_unresolved(mine: SourceCell, own: dict, other: dict) -> Comparison:
+def _judge_unresolved(mine: SourceCell, own: dict, other: dict, form: str) -> Comparison:
     """An unresolved cell of this source against the other source's reading of it."""
     theirs = other[mine.key]
     readings = _readings(mine.candidates or "")
@@ -158,7 +162,7 @@ def _judge_unresolved(mine: SourceCell, own: dict, other: dict) -> Comparison:
             return Comparison(mine, theirs, "decided", "the other source's reading is one of this cell's candidates")
         return _not_among(mine, theirs, len(readings))
     widths = {len(r) for r in readings}
-    group = _group(mine, own, widths.pop()) if len(widths) == 1 else None
+    group = _group(mine, own, widths.pop(), form) if len(widths) == 1 else None
     if group is None:
         return Comparison(mine, theirs, "open", "this source's candidates do not line up with its cells")
     theirs_group = [other.get(c.key) for c in group]
@@ -189,7 +193,7 @@ def rewrite_source_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str])
     con.execute(sql("stage_source_check_ids"))
     con.unregister("source_batch_ids")
     con.execute(sql("delete_source_rows"))
-    reports = {r[0]: r for r in con.execute(sql("select_source_reports")).fetchall()}  # report_id, organ_key, year, source_path, twins
+    reports = {r[0]: r for r in con.execute(sql("select_source_reports")).fetchall()}  # report_id, organ_key, year, source_path, form, twins
     if not reports:
         return []
     cells: dict[str, dict[tuple, SourceCell]] = defaultdict(dict)
@@ -200,9 +204,9 @@ def rewrite_source_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str])
     pairs, comparisons, checks = [], [], []
     differ_by_report: dict[str, list[tuple[str, Comparison, bool]]] = defaultdict(list)  # rid → (twin, comparison, mine?)
     summary: dict[str, list[tuple[str, dict]]] = defaultdict(list)
-    for rid, (_, organ_key, year, _path, twins) in reports.items():
+    for rid, (_, organ_key, year, _path, form, twins) in reports.items():
         for twin in twins or []:
-            counts, found = compare(cells.get(rid, {}), cells.get(twin, {}))
+            counts, found = compare(cells.get(rid, {}), cells.get(twin, {}), form or "2021")
             pairs.append({"report_id": rid, "other_report_id": twin, "organ_key": organ_key, "year": year, **counts})
             summary[rid].append((twin, counts))
             for c in found:
@@ -211,7 +215,7 @@ def rewrite_source_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str])
                     differ_by_report[rid].append((twin, c, True))
                     if c.own.how not in READ:  # both-read differences the twin finds itself
                         differ_by_report[twin].append((rid, c, False))
-    for rid, (_, organ_key, year, _path, twins) in reports.items():
+    for rid, (_, organ_key, year, _path, _form, twins) in reports.items():
         checks.append(_check_row(rid, organ_key, year, twins or [], summary[rid], differ_by_report[rid], paths))
     for table, rows, schema in (("report_pairs", pairs, PAIRS_SCHEMA), ("cell_comparisons", comparisons, COMPARISONS_SCHEMA),
                                 ("check_results", checks, CHECKS_SCHEMA)):
@@ -261,6 +265,9 @@ def _check_row(rid: str, organ_key, year, twins: list[str], summary: list[tuple[
         others = sorted({paths.get(t, t) for t, _, _ in differ})
         named = "; ".join(f"{d['cell']}: {d['this_reading']} vs {d['other_reading']}" for d in details[:MESSAGE_CELLS])
         more = f"; … {len(details) - MESSAGE_CELLS} more" if len(details) > MESSAGE_CELLS else ""
+        compared = sum(n["cells_compared"] for t, n in summary if t in {t for t, _, _ in differ})
+        if compared and len(details) * 2 > compared:
+            named = f"more than half of {compared} cells, so rather two different reports than two copies of one; {named}"
         return dict(base, passed=False, expected=_token(that.value).replace("_", "blank"),
                     actual="unresolved" if this.how == "unresolved" else _token(this.value).replace("_", "blank"),
                     location=f"{'.'.join(first.own.key)}: {me} vs {paths.get(first_twin, first_twin)}",

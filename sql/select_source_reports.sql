@@ -1,6 +1,6 @@
 -- The staged reports with the other reports of the same body and year (their twins, by
--- report_id), and each one's file: report_id, organ_key, year, source_path, twins.
-SELECT r.report_id, r.organ_key, r.year, r.source_path,
+-- report_id), and each one's file and form: report_id, organ_key, year, source_path, form, twins.
+SELECT r.report_id, r.organ_key, r.year, r.source_path, r.form,
        coalesce(list(t.report_id ORDER BY t.report_id) FILTER (WHERE t.report_id IS NOT NULL), []) AS twins
 FROM reports r
 LEFT JOIN reports t ON t.organ_key = r.organ_key AND t.year = r.year AND t.report_id <> r.report_id
