@@ -24,8 +24,10 @@ class ReportFindings:
     checks: list[dict] = field(default_factory=list)
 
     def failing(self, group: str | None = None, include_waived: bool = False) -> list[dict]:
-        return [c for c in self.checks if not c["passed"] and (include_waived or not c["waived"])
+        """Unwaived failures (errors first: they are what a reviewer reads first)."""
+        rows = [c for c in self.checks if not c["passed"] and (include_waived or not c["waived"])
                 and (group is None or GROUP_OF[c["check_name"]] == group)]
+        return sorted(rows, key=lambda c: c["severity"] != "error")
 
     def verdict(self) -> str:
         errors = [c["check_name"] for c in self.failing() if c["severity"] == "error"]
