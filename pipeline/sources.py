@@ -13,9 +13,12 @@ cells goes to ``cell_comparisons``, never over the source's own ``report_cells``
 * ``open`` — the other source reads it, but this source's candidates cannot be matched to it
   (the list shown was cut at 20, or its cells do not line up with the candidates).
 
-Equal cells are only counted (``report_pairs``). The check ``sources_agree`` is cross-report,
-like the continuity checks: recomputed in the loading transaction for every report of a batch,
-the other reports of the same body and year, and reports whose twin left the store.
+Equal cells are only counted (``report_pairs``). Each report is compared with up to
+``MAX_TWINS`` references — the other reports of its body and year with the lowest report ids —
+so every file is compared with the same few files and a disagreement fails the file that differs
+from them, naming both (a folder can hold hundreds of copies of one report). The check
+``sources_agree`` is cross-report, like the continuity checks: recomputed in the loading
+transaction for the batch's reports, and for a whole body and year when its references changed.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from .form import FORM_2019, FORM_2021, FORM_2021_UNDIVIDED
 CHECK_NAME = "sources_agree"
 READ = ("read", "split")
 SHOWN_LIMIT = 20  # extract.py shows at most 20 candidates: a reading not shown may still survive
+MAX_TWINS = 3  # references per report: a scraper's 300 copies of one report cost 3 comparisons each, not 300
 MESSAGE_CELLS = 4  # differing cells named in the one-line message; details hold them all
 
 PAIRS_SCHEMA = {
@@ -190,14 +194,18 @@ def rewrite_source_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str])
     from .store import CHECKS_SCHEMA, sql  # store calls this module: import at use
 
     con.register("source_batch_ids", pl.DataFrame({"report_id": report_ids}, schema={"report_id": pl.String}).to_arrow())
-    con.execute(sql("stage_source_check_ids"))
+    con.execute(sql("stage_source_check_ids"), [MAX_TWINS])
     con.unregister("source_batch_ids")
     con.execute(sql("delete_source_rows"))
-    reports = {r[0]: r for r in con.execute(sql("select_source_reports")).fetchall()}  # report_id, organ_key, year, source_path, form, twins
+    reports = {r[0]: r for r in con.execute(sql("select_source_reports"), [MAX_TWINS]).fetchall()}  # report_id, organ_key, year, source_path, form, twins
     if not reports:
         return []
+    wanted = {rid for rid, r in reports.items() if r[5]} | {t for r in reports.values() for t in (r[5] or [])}
+    con.register("stage_source_cell_ids", pl.DataFrame({"report_id": sorted(wanted)}, schema={"report_id": pl.String}).to_arrow())
     cells: dict[str, dict[tuple, SourceCell]] = defaultdict(dict)
-    for rid, *fields in con.execute(sql("select_source_cells")).fetchall():
+    rows = con.execute(sql("select_source_cells")).fetchall()
+    con.unregister("stage_source_cell_ids")
+    for rid, *fields in rows:
         c = SourceCell(*fields)
         cells[rid][c.key] = c
     paths = {rid: r[3] for rid, r in reports.items()}

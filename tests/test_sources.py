@@ -167,3 +167,26 @@ def test_compare_per_cell_candidates_and_missing_cells():
     counts, found = compare(own, other)
     assert {c.own.column_key: c.outcome for c in found} == {"natural_person": "decided", "other_org": "filled", "total": "differ"}
     assert counts == {"cells_compared": 4, "cells_equal": 1, "cells_decided": 1, "cells_filled": 1, "cells_differ": 1, "cells_open": 0}
+
+
+def test_many_copies_are_compared_with_a_few_references_not_each_other(tmp_path):
+    """A scraper's many copies of one report (each with its own trailing line): every copy is
+    compared with at most MAX_TWINS references, added over several batches, and all agree."""
+    from pipeline.sources import MAX_TWINS
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for i in range(9):
+        _twin(HONGGUTAN, drop / f"copy{i}.txt", lambda t, i=i: t + f"\n抓取时间 2024-01-0{i + 1}\n")
+    db = tmp_path / "store.duckdb"
+    run_ingest(drop, db, workers=1, batch_size=2)
+    con = duckdb.connect(str(db), read_only=True)
+    per_report = con.execute("SELECT report_id, count(*) FROM report_pairs GROUP BY ALL").fetchall()
+    assert len(per_report) == 9 and all(n == MAX_TWINS for _, n in per_report)
+    rows = con.execute("SELECT passed, message FROM check_results WHERE check_name = 'sources_agree'").fetchall()
+    assert len(rows) == 9 and all(passed for passed, _ in rows), rows
+    # the same store whatever the batching
+    one = tmp_path / "one.duckdb"
+    run_ingest(drop, one, workers=1, batch_size=100)
+    con2 = duckdb.connect(str(one), read_only=True)
+    q = "SELECT report_id, other_report_id, cells_equal FROM report_pairs ORDER BY ALL"
+    assert con.execute(q).fetchall() == con2.execute(q).fetchall()

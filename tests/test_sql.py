@@ -19,11 +19,13 @@ def test_sql_file_runs(tmp_path, path):
     con.execute("CREATE TEMP TABLE stage_check_ids (report_id VARCHAR)")
     con.execute("CREATE TEMP TABLE stage_source_ids (report_id VARCHAR)")
     con.execute("CREATE TEMP TABLE source_batch_ids (report_id VARCHAR)")
+    con.execute("CREATE TEMP TABLE stage_source_cell_ids (report_id VARCHAR)")
     con.execute("CREATE TEMP TABLE stage_waivers AS SELECT * FROM waivers LIMIT 0")
     con.execute("CREATE TEMP TABLE stage_refused AS SELECT source_path, kind, reason FROM refused_entries LIMIT 0")
     text = path.read_text(encoding="utf-8")
-    params = re.sub(r"'[^']*'|--[^\n]*", "", text).count("?")  # bound parameters, outside strings and comments
-    con.execute(text, ["x"] * params)
+    code = re.sub(r"'[^']*'|--[^\n]*", "", text)  # bound parameters, outside strings and comments
+    numbered = max((int(n) for n in re.findall(r"\$(\d+)", code)), default=0)  # $1 … are counts here
+    con.execute(text, [1] * numbered if numbered else ["x"] * code.count("?"))
 
 
 def test_readme_queries_run(con):
