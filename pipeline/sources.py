@@ -204,17 +204,29 @@ def rewrite_source_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str])
     con.register("stage_source_cell_ids", pl.DataFrame({"report_id": sorted(wanted)}, schema={"report_id": pl.String}).to_arrow())
     cells: dict[str, dict[tuple, SourceCell]] = defaultdict(dict)
     rows = con.execute(sql("select_source_cells")).fetchall()
+    paths = dict(con.execute("SELECT report_id, source_path FROM reports WHERE report_id IN (SELECT report_id FROM stage_source_cell_ids)").fetchall())
     con.unregister("stage_source_cell_ids")
     for rid, *fields in rows:
         c = SourceCell(*fields)
         cells[rid][c.key] = c
-    paths = {rid: r[3] for rid, r in reports.items()}
+    paths |= {rid: r[3] for rid, r in reports.items()}
     pairs, comparisons, checks = [], [], []
+    compared: dict[tuple, tuple[dict, list]] = {}
+    fingerprints: dict[str, tuple] = {}
+
+    def fingerprint(rid: str) -> tuple:  # the cells themselves: equal only when every field is
+        if rid not in fingerprints:
+            fingerprints[rid] = tuple(sorted(cells.get(rid, {}).values(), key=lambda c: c.key))
+        return fingerprints[rid]
+
     differ_by_report: dict[str, list[tuple[str, Comparison, bool]]] = defaultdict(list)  # rid → (twin, comparison, mine?)
     summary: dict[str, list[tuple[str, dict]]] = defaultdict(list)
     for rid, (_, organ_key, year, _path, form, twins) in reports.items():
         for twin in twins or []:
-            counts, found = compare(cells.get(rid, {}), cells.get(twin, {}), form or "2021")
+            pair = (fingerprint(rid), fingerprint(twin), form or "2021")  # copies of one file compare alike: once
+            if pair not in compared:
+                compared[pair] = compare(cells.get(rid, {}), cells.get(twin, {}), form or "2021")
+            counts, found = compared[pair]
             pairs.append({"report_id": rid, "other_report_id": twin, "organ_key": organ_key, "year": year, **counts})
             summary[rid].append((twin, counts))
             for c in found:
