@@ -212,11 +212,14 @@ def rewrite_source_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str])
     paths |= {rid: r[3] for rid, r in reports.items()}
     pairs, comparisons, checks = [], [], []
     compared: dict[tuple, tuple[dict, list]] = {}
-    fingerprints: dict[str, tuple] = {}
+    fingerprints: dict[str, int] = {}
+    distinct: dict[tuple, int] = {}
 
-    def fingerprint(rid: str) -> tuple:  # the cells themselves: equal only when every field is
+    def fingerprint(rid: str) -> int:
+        """A small number per distinct cell set: reports share it only when every field of
+        every cell is equal (the cells themselves are the key, hashed once per report)."""
         if rid not in fingerprints:
-            fingerprints[rid] = tuple(sorted(cells.get(rid, {}).values(), key=lambda c: c.key))
+            fingerprints[rid] = distinct.setdefault(tuple(sorted(cells.get(rid, {}).values(), key=lambda c: c.key)), len(distinct))
         return fingerprints[rid]
 
     differ_by_report: dict[str, list[tuple[str, Comparison, bool]]] = defaultdict(list)  # rid → (twin, comparison, mine?)
