@@ -202,33 +202,34 @@ def rewrite_source_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str])
         return []
     wanted = {rid for rid, r in reports.items() if r[5]} | {t for r in reports.values() for t in (r[5] or [])}
     con.register("stage_source_cell_ids", pl.DataFrame({"report_id": sorted(wanted)}, schema={"report_id": pl.String}).to_arrow())
-    cells: dict[str, dict[tuple, SourceCell]] = defaultdict(dict)
-    rows = con.execute(sql("select_source_cells")).fetchall()
     paths = dict(con.execute("SELECT report_id, source_path FROM reports WHERE report_id IN (SELECT report_id FROM stage_source_cell_ids)").fetchall())
+    # copies with the same cells (every field) share a fingerprint: read and compare one of them
+    fingerprint = dict(con.execute(sql("select_source_fingerprints")).fetchall())
+    representative: dict[str, str] = {}
+    for rid in sorted(fingerprint):
+        representative.setdefault(fingerprint[rid], rid)
     con.unregister("stage_source_cell_ids")
+    con.register("stage_source_cell_ids", pl.DataFrame({"report_id": sorted(representative.values())}, schema={"report_id": pl.String}).to_arrow())
+    rows = con.execute(sql("select_source_cells")).fetchall()
+    con.unregister("stage_source_cell_ids")
+    cells: dict[str, dict[tuple, SourceCell]] = defaultdict(dict)
     for rid, *fields in rows:
         c = SourceCell(*fields)
         cells[rid][c.key] = c
     paths |= {rid: r[3] for rid, r in reports.items()}
     pairs, comparisons, checks = [], [], []
     compared: dict[tuple, tuple[dict, list]] = {}
-    fingerprints: dict[str, int] = {}
-    distinct: dict[tuple, int] = {}
 
-    def fingerprint(rid: str) -> int:
-        """A small number per distinct cell set: reports share it only when every field of
-        every cell is equal (the cells themselves are the key, hashed once per report)."""
-        if rid not in fingerprints:
-            fingerprints[rid] = distinct.setdefault(tuple(sorted(cells.get(rid, {}).values(), key=lambda c: c.key)), len(distinct))
-        return fingerprints[rid]
+    def cells_of(rid: str) -> dict[tuple, SourceCell]:
+        return cells.get(representative.get(fingerprint.get(rid, ""), rid), {})
 
     differ_by_report: dict[str, list[tuple[str, Comparison, bool]]] = defaultdict(list)  # rid → (twin, comparison, mine?)
     summary: dict[str, list[tuple[str, dict]]] = defaultdict(list)
     for rid, (_, organ_key, year, _path, form, twins) in reports.items():
         for twin in twins or []:
-            pair = (fingerprint(rid), fingerprint(twin), form or "2021")  # copies of one file compare alike: once
+            pair = (fingerprint.get(rid, ""), fingerprint.get(twin, ""), form or "2021")  # copies compare alike: once
             if pair not in compared:
-                compared[pair] = compare(cells.get(rid, {}), cells.get(twin, {}), form or "2021")
+                compared[pair] = compare(cells_of(rid), cells_of(twin), form or "2021")
             counts, found = compared[pair]
             pairs.append({"report_id": rid, "other_report_id": twin, "organ_key": organ_key, "year": year, **counts})
             summary[rid].append((twin, counts))
