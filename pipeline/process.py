@@ -67,6 +67,22 @@ class LineIndex:
         return None if offset is None else bisect_right(self._starts, offset)
 
 
+def cells_digest(cells: list[dict]) -> str:
+    """A digest of every field of every cell ('' for none): the sorted cell lines, so it
+    depends on the set of cells, not their order. Copies of a report that read alike share
+    it, so the two-source comparison reads and compares one of them (sources.py); computed
+    here, once per report, instead of over the store at every batch. Strings are repr'd, so
+    None and the text 'None' differ."""
+    if not cells:
+        return ""
+    lines = sorted(
+        f"{c['table_name']}\x1f{c['row_key']}\x1f{c['column_key']}\x1f{c['value']}\x1f{c['raw']!r}\x1f"
+        f"{c['source_line']}\x1f{c['page']}\x1f{c['how']}\x1f{c['candidates']!r}"
+        for c in cells
+    )
+    return hashlib.blake2b("\x1e".join(lines).encode("utf-8"), digest_size=16).hexdigest()
+
+
 def _check_rows(report_id: str, results: list[CheckResult]) -> list[dict]:
     return [
         {
@@ -98,7 +114,7 @@ def process_bytes(data: bytes, source_path: str) -> Processed:
     report = {
         "report_id": report_id, "document_id": document_id, "organ": None, "year": None, "form": None,
         "form_basis": None, "source_script": None, "status": "error", "title": None, "source_path": source_path,
-        "partition_key": partition_key(None, None, document_id, source_path),
+        "partition_key": partition_key(None, None, document_id, source_path), "cells_digest": "",
     }
     t0 = perf_counter()
     try:
@@ -161,6 +177,7 @@ def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | No
                     "candidates": " | ".join(c.candidates) if c.candidates else None, "note": c.note or None,
                     "row_label": row_label, "column_label": col_label,
                 })
+        report["cells_digest"] = cells_digest(out.cells)
         t3 = perf_counter()
         out.timings["extract"] = t3 - t2
         results += identity_checks(spec, tables, line_of)
@@ -204,7 +221,7 @@ def unreadable_file(document_id: str, source_path: str, size_bytes: int, error: 
     report = {
         "report_id": report_id, "document_id": document_id, "organ": None, "year": None, "form": None,
         "form_basis": None, "source_script": None, "status": "error", "title": None, "source_path": source_path,
-        "partition_key": partition_key(None, None, document_id, source_path),
+        "partition_key": partition_key(None, None, document_id, source_path), "cells_digest": "",
     }
     failure = CheckResult("document_readable", False, "error", "a regular file within the size limit", "not read", source_path, error)
     return Processed(doc, report, checks=_check_rows(report_id, _unreadable(failure)))

@@ -28,7 +28,7 @@ DOCUMENTS_SCHEMA = {
 REPORTS_SCHEMA = {
     "report_id": pl.String, "document_id": pl.String, "organ": pl.String, "year": pl.Int32, "form": pl.String,
     "form_basis": pl.String, "source_script": pl.String, "status": pl.String, "title": pl.String, "source_path": pl.String,
-    "partition_key": pl.String, "organ_key": pl.String, "division_code": pl.String,
+    "partition_key": pl.String, "organ_key": pl.String, "division_code": pl.String, "cells_digest": pl.String,
 }
 CELLS_SCHEMA = {
     "report_id": pl.String, "table_name": pl.String, "row_key": pl.String, "column_key": pl.String,

@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS reports (
     source_path   VARCHAR,
     partition_key VARCHAR,                  -- the report's Dagster partition: year·organ·hash (keys.py)
     organ_key     VARCHAR,                  -- one identity per body: place in full + body, short forms expanded (organs.py)
-    division_code VARCHAR                   -- GB/T 2260 code of the body's place (province/city/county), when the gazetteer gives one
+    division_code VARCHAR,                  -- GB/T 2260 code of the body's place (province/city/county), when the gazetteer gives one
+    cells_digest  VARCHAR                   -- digest of every field of every cell ('' when none): equal digests, identical readings (sources.py compares them once)
 );
 CREATE TABLE IF NOT EXISTS report_cells (
     report_id    VARCHAR NOT NULL,
