@@ -149,7 +149,8 @@ def _load(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], ids: list
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("stage_report_ids", stage.to_arrow())
-        con.execute(sql("delete_reports"))
+        if con.execute(sql("any_stored_reports")).fetchall()[0][0]:
+            con.execute(sql("delete_reports"))
         for name, table in tables.items():
             con.register("stage_rows", table)
             con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM stage_rows")  # noqa: S608 - name is a constant
