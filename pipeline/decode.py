@@ -216,11 +216,16 @@ _BLOCK_TAGS = {
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "svg", "head", "template", "select", "button")
 
 
+_SPACES = re.compile(r"\s+")
+_SPACE_IN_WORD = re.compile(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])")
+
+
 def _cell_text(cell) -> str:
     text = " ".join(t.strip() for t in cell.itertext())
-    text = re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
+    text = _SPACES.sub(" ", text.replace("\xa0", " ")).strip()
     # headers broken with <br/> (本年新<br/>制作数量) read as one label
-    text = re.sub(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])", "", text)
+    if " " in text:
+        text = _SPACE_IN_WORD.sub("", text)
     return text or BLANK_CELL
 
 
