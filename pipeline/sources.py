@@ -13,7 +13,12 @@ cells goes to ``cell_comparisons``, never over the source's own ``report_cells``
 * ``open`` — the other source reads it, but this source's candidates cannot be matched to it
   (the list shown was cut at 20, or its cells do not line up with the candidates).
 
-Equal cells are only counted (``report_pairs``). Each report is compared with up to
+Equal cells are only counted (``report_pairs``). A pair whose compared cells differ in more
+than half is taken for two different reports under one body and year, not two sources of one
+(``report_pairs.same_report`` false): it still fails ``sources_agree``, naming the first
+``DIFFERENT_SHOWN`` differing cells, but nothing is decided or filled from it and
+``cell_comparisons`` gets no rows for it (a folder of unrelated reports sharing names would
+otherwise write ~200 rows per pair). Each report is compared with up to
 ``MAX_TWINS`` references — the other reports of its body and year with the lowest report ids —
 so every file is compared with the same few files and a disagreement fails the file that differs
 from them, naming both (a folder can hold hundreds of copies of one report). The check
@@ -27,6 +32,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 import duckdb
 import polars as pl
@@ -34,15 +40,16 @@ import polars as pl
 from .form import FORM_2019, FORM_2021, FORM_2021_UNDIVIDED
 
 CHECK_NAME = "sources_agree"
-READ = ("read", "split")
+READ = frozenset(("read", "split"))
 SHOWN_LIMIT = 20  # extract.py shows at most 20 candidates: a reading not shown may still survive
 MAX_TWINS = 3  # references per report: a scraper's 300 copies of one report cost 3 comparisons each, not 300
 MESSAGE_CELLS = 4  # differing cells named in the one-line message; details hold them all
+DIFFERENT_SHOWN = 20  # differing cells listed in the details when the pair is two different reports
 
 PAIRS_SCHEMA = {
     "report_id": pl.String, "other_report_id": pl.String, "organ_key": pl.String, "year": pl.Int32,
     "cells_compared": pl.Int32, "cells_equal": pl.Int32, "cells_decided": pl.Int32, "cells_filled": pl.Int32,
-    "cells_differ": pl.Int32, "cells_open": pl.Int32,
+    "cells_differ": pl.Int32, "cells_open": pl.Int32, "same_report": pl.Boolean,
 }
 COMPARISONS_SCHEMA = {
     "report_id": pl.String, "other_report_id": pl.String, "table_name": pl.String, "row_key": pl.String,
@@ -70,8 +77,9 @@ def _form_order(*specs) -> dict[tuple[str, str, str], tuple[int, int]]:
 ORDERS = {"2021": _form_order(FORM_2021, FORM_2021_UNDIVIDED), "2019": _form_order(FORM_2019)}
 
 
-@dataclass(frozen=True)
-class SourceCell:
+class SourceCell(NamedTuple):
+    """One cell as a source read it (a tuple: a store of n reports builds n × 200 of them)."""
+
     table_name: str
     row_key: str
     column_key: str
@@ -134,26 +142,37 @@ def _group(cell: SourceCell, own: dict, width: int, form: str) -> list[SourceCel
 
 def compare(own: dict[tuple, SourceCell], other: dict[tuple, SourceCell], form: str = "2021") -> tuple[dict[str, int], list[Comparison]]:
     """This source's cells against the other's (this source's form: "2019" or "2021"): counts,
-    and a Comparison for every cell that is not simply equal in both (see the module docstring
-    for the outcomes)."""
+    and a Comparison for every cell that is not simply equal in both, in form order (see the
+    module docstring for the outcomes). When the two are different reports (same_report), only
+    the first DIFFERENT_SHOWN cells both read differently are listed; the counts hold them all."""
     counts = dict.fromkeys(("cells_compared", "cells_equal", "cells_decided", "cells_filled", "cells_differ", "cells_open"), 0)
     out: list[Comparison] = []
-    for key in sorted(own.keys() & other.keys(), key=lambda k: _place(k, form)):
-        mine, theirs = own[key], other[key]
-        counts["cells_compared"] += 1
+    both_read: list[tuple[SourceCell, SourceCell]] = []  # read in both, values differ
+    shared = own.keys() & other.keys()
+    equal = 0
+    for key in shared:
+        theirs = other[key]
         if theirs.how not in READ:
             continue  # the other source has nothing to say about this cell
+        mine = own[key]
         if mine.how in READ:
-            if mine.value == theirs.value or (mine.value is None and theirs.value is None):
-                counts["cells_equal"] += 1
+            if mine.value == theirs.value:  # (None == None: two blanks are equal)
+                equal += 1
             else:
-                out.append(Comparison(mine, theirs, "differ", "both read, values differ"))
+                both_read.append((mine, theirs))
         elif mine.how == "missing" or not mine.candidates:
             out.append(Comparison(mine, theirs, "filled", "not found in this source; read in the other only"))
         else:
             out.append(_judge_unresolved(mine, own, other, form))
+    counts["cells_compared"], counts["cells_equal"] = len(shared), equal
     for c in out:
         counts[f"cells_{c.outcome}"] += 1
+    counts["cells_differ"] += len(both_read)
+    both_read.sort(key=lambda pair: _place(pair[0].key, form))
+    if not same_report(counts):
+        both_read = both_read[:DIFFERENT_SHOWN]
+    out += [Comparison(mine, theirs, "differ", "both read, values differ") for mine, theirs in both_read]
+    out.sort(key=lambda c: _place(c.own.key, form))  # form order
     return counts, out
 
 
@@ -214,8 +233,7 @@ def rewrite_source_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str])
     con.unregister("stage_source_cell_ids")
     cells: dict[str, dict[tuple, SourceCell]] = defaultdict(dict)
     for rid, *fields in rows:
-        c = SourceCell(*fields)
-        cells[rid][c.key] = c
+        cells[rid][(fields[0], fields[1], fields[2])] = SourceCell(*fields)
     paths |= {rid: r[3] for rid, r in reports.items()}
     pairs, comparisons, checks = [], [], []
     compared: dict[tuple, tuple[dict, list]] = {}
@@ -225,22 +243,26 @@ def rewrite_source_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str])
 
     differ_by_report: dict[str, list[tuple[str, Comparison, bool]]] = defaultdict(list)  # rid → (twin, comparison, mine?)
     summary: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    unlisted: dict[str, int] = defaultdict(int)  # differing cells of different reports, counted but not listed
     for rid, (_, organ_key, year, _path, form, twins) in reports.items():
         for twin in twins or []:
             pair = (fingerprint.get(rid, ""), fingerprint.get(twin, ""), form or "2021")  # copies compare alike: once
             if pair not in compared:
                 compared[pair] = compare(cells_of(rid), cells_of(twin), form or "2021")
             counts, found = compared[pair]
-            pairs.append({"report_id": rid, "other_report_id": twin, "organ_key": organ_key, "year": year, **counts})
+            same = same_report(counts)
+            unlisted[rid] += counts["cells_differ"] - sum(c.outcome == "differ" for c in found)
+            pairs.append({"report_id": rid, "other_report_id": twin, "organ_key": organ_key, "year": year, **counts, "same_report": same})
             summary[rid].append((twin, counts))
             for c in found:
-                comparisons.append(_comparison_row(rid, twin, c))
+                if same:
+                    comparisons.append(_comparison_row(rid, twin, c))
                 if c.outcome == "differ":
                     differ_by_report[rid].append((twin, c, True))
                     if c.own.how not in READ:  # both-read differences the twin finds itself
                         differ_by_report[twin].append((rid, c, False))
     for rid, (_, organ_key, year, _path, _form, twins) in reports.items():
-        checks.append(_check_row(rid, organ_key, year, twins or [], summary[rid], differ_by_report[rid], paths))
+        checks.append(_check_row(rid, organ_key, year, twins or [], summary[rid], differ_by_report[rid], paths, unlisted[rid]))
     for table, rows, schema in (("report_pairs", pairs, PAIRS_SCHEMA), ("cell_comparisons", comparisons, COMPARISONS_SCHEMA),
                                 ("check_results", checks, CHECKS_SCHEMA)):
         if rows:
@@ -248,6 +270,12 @@ def rewrite_source_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str])
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM stage_source_rows")  # noqa: S608 - table is a constant
             con.unregister("stage_source_rows")
     return sorted(reports)
+
+
+def same_report(counts: dict[str, int]) -> bool:
+    """Two sources of one report, or two different reports that share a body and year: the
+    latter when more than half of the cells both have differ."""
+    return counts["cells_differ"] * 2 <= counts["cells_compared"]
 
 
 def _comparison_row(rid: str, twin: str, c: Comparison) -> dict:
@@ -271,7 +299,7 @@ def _reading(cell: SourceCell) -> str:
 
 
 def _check_row(rid: str, organ_key, year, twins: list[str], summary: list[tuple[str, dict]],
-               differ: list[tuple[str, Comparison, bool]], paths: dict[str, str]) -> dict:
+               differ: list[tuple[str, Comparison, bool]], paths: dict[str, str], unlisted: int = 0) -> dict:
     base = {"report_id": rid, "check_name": CHECK_NAME, "severity": "error", "expected": None, "actual": None,
             "location": None, "details": "[]"}
     me = paths.get(rid, rid)
@@ -288,14 +316,17 @@ def _check_row(rid: str, organ_key, year, twins: list[str], summary: list[tuple[
         this, that = (first.own, first.other) if mine else (first.other, first.own)
         others = sorted({paths.get(t, t) for t, _, _ in differ})
         named = "; ".join(f"{d['cell']}: {d['this_reading']} vs {d['other_reading']}" for d in details[:MESSAGE_CELLS])
-        more = f"; … {len(details) - MESSAGE_CELLS} more" if len(details) > MESSAGE_CELLS else ""
+        total = len(differ) + unlisted
+        more = f"; … {total - MESSAGE_CELLS} more" if total > MESSAGE_CELLS else ""
+        if unlisted:
+            more += f" (details list the first {DIFFERENT_SHOWN} of each different report)"
         compared = sum(n["cells_compared"] for t, n in summary if t in {t for t, _, _ in differ})
-        if compared and len(details) * 2 > compared:
+        if compared and total * 2 > compared:
             named = f"more than half of {compared} cells, so rather two different reports than two copies of one; {named}"
         return dict(base, passed=False, expected=_token(that.value).replace("_", "blank"),
                     actual="unresolved" if this.how == "unresolved" else _token(this.value).replace("_", "blank"),
                     location=f"{'.'.join(first.own.key)}: {me} vs {paths.get(first_twin, first_twin)}",
-                    message=f"{me} and {', '.join(others)} (same organ and year) differ in {len(details)} cells: {named}{more}",
+                    message=f"{me} and {', '.join(others)} (same organ and year) differ in {total} cells: {named}{more}",
                     details=json.dumps(details, ensure_ascii=False))
     parts = []
     for twin, n in summary:

@@ -102,7 +102,9 @@ CREATE TABLE IF NOT EXISTS report_pairs (  -- two reports of the same body and y
     cells_decided   INTEGER NOT NULL,       -- unresolved in report_id, the other's reading is one of its candidates
     cells_filled    INTEGER NOT NULL,       -- missing in report_id, read in the other
     cells_differ    INTEGER NOT NULL,       -- a disagreement (fails sources_agree for both)
-    cells_open      INTEGER NOT NULL        -- unresolved here, read there, but not matchable to the candidates
+    cells_open      INTEGER NOT NULL,       -- unresolved here, read there, but not matchable to the candidates
+    same_report     BOOLEAN NOT NULL        -- false when more than half the compared cells differ: two different reports under one
+                                            -- body and year, so nothing is decided or filled from the other, and cell_comparisons has no rows for it
 );
 CREATE TABLE IF NOT EXISTS cell_comparisons ( -- what the other source says about a cell of report_id that is not simply equal (sources.py)
     report_id         VARCHAR NOT NULL,

@@ -190,3 +190,34 @@ def test_many_copies_are_compared_with_a_few_references_not_each_other(tmp_path)
     con2 = duckdb.connect(str(one), read_only=True)
     q = "SELECT report_id, other_report_id, cells_equal FROM report_pairs ORDER BY ALL"
     assert con.execute(q).fetchall() == con2.execute(q).fetchall()
+
+
+def test_two_different_reports_under_one_body_and_year_are_not_two_sources(tmp_path):
+    """Two unrelated reports printed under one body and year (different figures throughout):
+    sources_agree fails for both with the whole count, but nothing is decided, filled or listed
+    cell by cell from the other, and the details name only the first DIFFERENT_SHOWN cells."""
+    import random
+
+    from pipeline.form import FORM_2021
+    from pipeline.generate import make_values, render_text
+    from pipeline.sources import DIFFERENT_SHOWN
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for name, seed in (("a.txt", 1), ("b.txt", 2)):
+        rng = random.Random(seed)
+        text = render_text(FORM_2021, make_values(rng, FORM_2021), "深圳市司法局", 2023, "lines", set(), rng)
+        (drop / name).write_text(text, encoding="utf-8")
+    db = tmp_path / "store.duckdb"
+    run_ingest(drop, db, workers=1)
+    with duckdb.connect(str(db), read_only=True) as c:
+        pairs = c.execute("SELECT report_id, same_report, cells_compared, cells_differ FROM report_pairs").fetchall()
+        assert len(pairs) == 2 and all(not same and differ * 2 > compared for _, same, compared, differ in pairs)
+        assert c.execute("SELECT count(*) FROM cell_comparisons").fetchone()[0] == 0
+        for me, other in (("a.txt", "b.txt"), ("b.txt", "a.txt")):
+            check = _check(c, me)
+            differ = next(d for rid, _, _, d in pairs if rid == _report(c, me))
+            assert not check["passed"] and me in check["message"] and other in check["message"]
+            assert f"differ in {differ} cells" in check["message"] and "rather two different reports" in check["message"]
+            assert f"details list the first {DIFFERENT_SHOWN}" in check["message"]
+            assert len(json.loads(check["details"])) == DIFFERENT_SHOWN
