@@ -149,7 +149,9 @@ def _load(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], ids: list
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("stage_report_ids", stage.to_arrow())
+        followers: list[str] = []  # next year's reports, whose continuity read a report removed here
         if con.execute(sql("any_stored_reports")).fetchall()[0][0]:
+            followers = [r[0] for r in con.execute(sql("select_next_year_reports")).fetchall()]
             con.execute(sql("delete_reports"))
         for name, table in tables.items():
             con.register("stage_rows", table)
@@ -160,7 +162,7 @@ def _load(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], ids: list
             con.execute("INSERT OR REPLACE INTO file_index SELECT * FROM stage_files")
             con.unregister("stage_files")
         con.unregister("stage_report_ids")
-        rewritten = _rewrite_continuity(con, [r for r, _ in ids])
+        rewritten = _rewrite_continuity(con, [r for r, _ in ids] + sorted(set(followers) - {r for r, _ in ids}))
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -79,3 +79,22 @@ def test_continuity_follows_the_key_across_printed_names(tmp_path):
                          WHERE k.check_name = 'carry_over_continuity' AND r.year = 2023""").fetchone()
     con.close()
     assert got[:2] == ("深圳市政府办", False) and (Decimal(got[2]), Decimal(got[3])) == (out, out + 5)
+
+
+def test_continuity_is_redone_when_last_years_report_leaves_the_folder(tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    first, truth = _report("深圳市人民政府办公厅", 2022, None, 1)
+    out = int(truth[("applications", "carried_over_out", "total")])
+    (drop / "a.txt").write_bytes(first)
+    (drop / "b.txt").write_bytes(_report("深圳市政府办", 2023, out + 5, 2)[0])
+    db = tmp_path / "s.duckdb"
+    query = """SELECT k.passed, k.message FROM check_results k JOIN reports r USING (report_id)
+               WHERE k.check_name = 'carry_over_continuity' AND r.year = 2023"""
+    run_ingest(drop, db, workers=1)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute(query).fetchone()[0] is False
+    (drop / "a.txt").unlink()
+    run_ingest(drop, db, workers=1)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute(query).fetchone() == (True, "no report of the same organ for the year before in the store")
