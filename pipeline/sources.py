@@ -168,9 +168,8 @@ def compare(own: dict[tuple, SourceCell], other: dict[tuple, SourceCell], form: 
     for c in out:
         counts[f"cells_{c.outcome}"] += 1
     counts["cells_differ"] += len(both_read)
-    both_read.sort(key=lambda pair: _place(pair[0].key, form))
-    if not same_report(counts):
-        both_read = both_read[:DIFFERENT_SHOWN]
+    if not same_report(counts):  # list the first few in form order
+        both_read = sorted(both_read, key=lambda pair: _place(pair[0].key, form))[:DIFFERENT_SHOWN]
     out += [Comparison(mine, theirs, "differ", "both read, values differ") for mine, theirs in both_read]
     out.sort(key=lambda c: _place(c.own.key, form))  # form order
     return counts, out

@@ -162,7 +162,7 @@ def _load(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], ids: list
             con.execute("INSERT OR REPLACE INTO file_index SELECT * FROM stage_files")
             con.unregister("stage_files")
         con.unregister("stage_report_ids")
-        rewritten = _rewrite_continuity(con, [r for r, _ in ids] + sorted(set(followers) - {r for r, _ in ids}))
+        rewritten = _rewrite_continuity(con, [r for r, _ in ids] + followers)  # (followers are never in the batch)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

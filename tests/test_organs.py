@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from decimal import Decimal
 
 import duckdb
@@ -64,37 +65,37 @@ def _report(organ: str, year: int, carried_in: int | None, seed: int) -> bytes:
     return render_text(FORM_2021, truth, organ, year, "lines", set(), rng).encode("utf-8"), truth
 
 
-def test_continuity_follows_the_key_across_printed_names(tmp_path):
+CONTINUITY_2023 = """SELECT r.organ, k.passed, k.expected, k.actual, k.message FROM check_results k JOIN reports r USING (report_id)
+                     WHERE k.check_name = 'carry_over_continuity' AND r.year = 2023"""
+
+
+def _two_years(tmp_path) -> tuple[Path, Path, int]:
+    """A body's 2022 report (a.txt) and its 2023 report under a shorter printed name (b.txt)
+    whose carried-over-in is 5 more than 2022's carried-over-out, ingested: (drop, db, out)."""
     drop = tmp_path / "drop"
     drop.mkdir()
     first, truth = _report("深圳市人民政府办公厅", 2022, None, 1)
     out = int(truth[("applications", "carried_over_out", "total")])
     (drop / "a.txt").write_bytes(first)
-    second, _ = _report("深圳市政府办", 2023, out + 5, 2)  # carried in ≠ last year's carried out
-    (drop / "b.txt").write_bytes(second)
+    (drop / "b.txt").write_bytes(_report("深圳市政府办", 2023, out + 5, 2)[0])  # carried in ≠ last year's carried out
     db = tmp_path / "s.duckdb"
     run_ingest(drop, db, workers=1)
-    con = duckdb.connect(str(db), read_only=True)
-    got = con.execute("""SELECT r.organ, k.passed, k.expected, k.actual FROM check_results k JOIN reports r USING (report_id)
-                         WHERE k.check_name = 'carry_over_continuity' AND r.year = 2023""").fetchone()
-    con.close()
+    return drop, db, out
+
+
+def test_continuity_follows_the_key_across_printed_names(tmp_path):
+    _, db, out = _two_years(tmp_path)
+    with duckdb.connect(str(db), read_only=True) as con:
+        got = con.execute(CONTINUITY_2023).fetchone()
     assert got[:2] == ("深圳市政府办", False) and (Decimal(got[2]), Decimal(got[3])) == (out, out + 5)
 
 
 def test_continuity_is_redone_when_last_years_report_leaves_the_folder(tmp_path):
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    first, truth = _report("深圳市人民政府办公厅", 2022, None, 1)
-    out = int(truth[("applications", "carried_over_out", "total")])
-    (drop / "a.txt").write_bytes(first)
-    (drop / "b.txt").write_bytes(_report("深圳市政府办", 2023, out + 5, 2)[0])
-    db = tmp_path / "s.duckdb"
-    query = """SELECT k.passed, k.message FROM check_results k JOIN reports r USING (report_id)
-               WHERE k.check_name = 'carry_over_continuity' AND r.year = 2023"""
-    run_ingest(drop, db, workers=1)
+    drop, db, _ = _two_years(tmp_path)
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute(query).fetchone()[0] is False
+        assert con.execute(CONTINUITY_2023).fetchone()[1] is False
     (drop / "a.txt").unlink()
     run_ingest(drop, db, workers=1)
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute(query).fetchone() == (True, "no report of the same organ for the year before in the store")
+        _, passed, _, _, message = con.execute(CONTINUITY_2023).fetchone()
+    assert (passed, message) == (True, "no report of the same organ for the year before in the store")

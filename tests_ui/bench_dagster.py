@@ -18,20 +18,15 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from tests_ui import dagster_dev
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def dagster_path(drop: Path, db: Path, home: Path) -> tuple[float, float, int]:
@@ -68,11 +63,8 @@ def dagster_path(drop: Path, db: Path, home: Path) -> tuple[float, float, int]:
 def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "GOVREPORT_DROP_DIR": str(drop), "GOVREPORT_DB": str(db)}
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml", "-p", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = dagster_dev.start(env, subprocess.DEVNULL)
     out: dict[str, str] = {}
     try:
         import urllib.request
@@ -114,12 +106,7 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
             timed("a check's Partitions tab", "/assets/report_verdicts?view=checks&checkDetail=completeness", "whole store", open_partitions)
             browser.close()
     finally:
-        import signal
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        dagster_dev.stop(proc, timeout=60)
     return out
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests_ui import dagster_dev
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -28,12 +28,6 @@ JUSTICE = "深圳市司法局"  # seed 004, 2023: tables missing, prose does not
 playwright = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait(predicate, timeout: float, what: str, every: float = 1.0):
@@ -62,14 +56,11 @@ def dagster_ui(tmp_path_factory):
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     shutil.copytree(FIXTURES, drop)
-    port = _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "GOVREPORT_DROP_DIR": str(drop),
            "GOVREPORT_DB": str(root / "data" / "govreport.duckdb"), "GOVREPORT_WAIVERS": str(root / "waivers.csv")}
     dagster = str(Path(sys.executable).with_name("dagster"))
     log = open(root / "dagster.log", "w")
-    proc = subprocess.Popen([dagster, "dev", "-w", "workspace.yaml", "-p", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = dagster_dev.start(env, log)
     try:
         import urllib.request
         _wait(lambda: _reachable(urllib.request, base), 120, "dagster dev to serve")
@@ -78,11 +69,7 @@ def dagster_ui(tmp_path_factory):
         _wait(lambda: _successful_runs(home) >= 1, 240, "the sensor's first ingest run", every=3)
         yield {"base": base, "env": env, "home": home, "root": root}
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        dagster_dev.stop(proc, timeout=30)
         log.close()
 
 
