@@ -20,25 +20,25 @@ test: $(STAMP) ## set up, then run the test suite
 	$(PY) -m pytest
 
 bench: $(STAMP) ## the scale benchmark: 3,000 files derived from the real fixtures and 10,000 generated reports (see README)
-	$(PY) -m pipeline.bench --corpus both --real-files 3000 --reports 10000 --out bench_out
+	$(PY) -m pipeline.devtools.bench --corpus both --real-files 3000 --reports 10000 --out bench_out
 
 bench-real: $(STAMP) ## 3,000 real-derived files only: rate, read+decode floor and ratio, parent/worker CPU
-	$(PY) -m pipeline.bench --corpus real --real-files 3000 --out bench_out
+	$(PY) -m pipeline.devtools.bench --corpus real --real-files 3000 --out bench_out
 
 profile: $(STAMP) ## cProfile of process_bytes over 500 real-derived files, one process (bench_out/profile_real.txt)
-	$(PY) -m pipeline.bench --corpus real --real-files 500 --profile --out bench_out
+	$(PY) -m pipeline.devtools.bench --corpus real --real-files 500 --profile --out bench_out
 
 fuzz: $(STAMP) ## hostile drop folder: 10,000+ files through the real CLI; crashes, hangs, lost files, peak memory
-	flock /tmp/govreport-heavy.lock $(PY) -m pipeline.fuzz --files 10000
+	flock /tmp/govreport-heavy.lock $(PY) -m pipeline.devtools.fuzz --files 10000
 
 killtest: $(STAMP) ## SIGKILL the ingest 24 times at random points; the rerun must equal a clean run
-	flock /tmp/govreport-heavy.lock $(PY) -m pipeline.killtest --kills 24
+	flock /tmp/govreport-heavy.lock $(PY) -m pipeline.devtools.killtest --kills 24
 
 bench-small: $(STAMP)
-	$(PY) -m pipeline.bench --reports 1000 --out bench_out
+	$(PY) -m pipeline.devtools.bench --reports 1000 --out bench_out
 
 bench-pdf: $(STAMP) ## PDF pages per second (corpus PDF and 20 generated PDFs), one core
-	$(PY) -m pipeline.bench_pdf --generated 20 --repeat 5
+	$(PY) -m pipeline.devtools.bench_pdf --generated 20 --repeat 5
 
 UI_PORT      ?= 3000
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from pipeline.review_groups import GROUP_OF, REVIEW_GROUPS
-from pipeline.store import connect
+from pipeline.check.review_groups import GROUP_OF, REVIEW_GROUPS
+from pipeline.store.load import connect
 
 REPORT_COLUMNS = ["report_id", "partition_key", "organ", "year", "form", "status", "source_path", "title"]
 CHECK_COLUMNS = ["report_id", "check_name", "severity", "passed", "expected", "actual", "location", "message", "details",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.waivers import default_waivers_path
+from pipeline.store.waivers import default_waivers_path
 
 
 class GovReportStore(dg.ConfigurableResource):

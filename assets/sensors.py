@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.ingest import scan
+from pipeline.store.ingest import scan
 
 from .resources import GovReportStore
 from .store_assets import govreport_store

@@ -1,6 +1,6 @@
 """The pipeline's stages and the DuckDB tables analysts query, materialized by one step.
 
-One run reads every new or changed file of the drop folder and loads it (pipeline.ingest, on
+One run reads every new or changed file of the drop folder and loads it (pipeline.store.ingest, on
 all cores): the stage assets (`raw_documents` → `normalized_documents` → `extracted_tables`)
 and the table assets (`documents`, `reports`, `report_cells`, … and the views) are that one
 step's outputs, so there is no per-stage IO — each asset's page shows its row count, column
@@ -11,12 +11,12 @@ schema and what the stage did. The step then publishes each loaded report's verd
 
 import dagster as dg
 
-from pipeline.checks import CHECK_NAMES
-from pipeline.ingest import run_ingest
-from pipeline.store import connect, sql
-from pipeline.writer import StoreBusy
+from pipeline.check.report_checks import CHECK_NAMES
+from pipeline.store.ingest import run_ingest
+from pipeline.store.load import connect, sql
+from pipeline.store.writer import StoreBusy
 
-from pipeline.review_groups import GROUP_DESCRIPTIONS, REVIEW_GROUPS
+from pipeline.check.review_groups import GROUP_DESCRIPTIONS, REVIEW_GROUPS
 
 from .findings import md_table
 from .resources import GovReportStore

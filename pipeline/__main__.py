@@ -10,11 +10,11 @@ import argparse
 import signal
 import sys
 
-from .dropfolder import DEFAULT_MAX_BYTES, one_line
-from .ingest import DEFAULT_BATCH, run_ingest
-from .summary import store_summary
-from .review import add_review_commands
-from .writer import StoreBusy
+from pipeline.read.dropfolder import DEFAULT_MAX_BYTES, one_line
+from pipeline.store.ingest import DEFAULT_BATCH, run_ingest
+from pipeline.store.summary import store_summary
+from pipeline.store.review import add_review_commands
+from pipeline.store.writer import StoreBusy
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .form import Identity, TableSpec, table_identities
+from pipeline.form import Identity, TableSpec, table_identities
 
 Grid = dict[tuple[str, str], Decimal | None]
 

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import PurePosixPath
 from time import perf_counter
 
-from .checks import (
+from pipeline.check.report_checks import (
     CHECK_NAMES,
     IDENTITY_NAMES,
     CheckResult,
@@ -23,15 +23,15 @@ from .checks import (
     prose_consistency,
     prose_sums,
 )
-from .decode import DecodeError, decode_bytes, html_to_text
-from .formats import page_index, read_binary
-from .extract import extract_tables
-from .form import canonical_label
-from .keys import partition_key
-from .meta import read_meta
-from .normalize import normalize
-from .organs import resolve as resolve_organ
-from .prose import prose_metrics, stat_table_metrics
+from pipeline.read.decode import DecodeError, decode_bytes, html_to_text
+from pipeline.read.formats import page_index, read_binary
+from pipeline.extract.tables import extract_tables
+from pipeline.form import canonical_label
+from pipeline.keys import partition_key
+from pipeline.extract.meta import read_meta
+from pipeline.text.normalize import normalize
+from pipeline.extract.organs import resolve as resolve_organ
+from pipeline.extract.prose import prose_metrics, stat_table_metrics
 
 PIPELINE_VERSION = "2"  # bump to re-extract unchanged files after an extraction change
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.ingest import run_ingest
+from pipeline.store.ingest import run_ingest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = sorted(p.name for p in FIXTURES.glob("00*.txt"))

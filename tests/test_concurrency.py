@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.checks import CHECK_NAMES
-from pipeline.generate import write_corpus
-from pipeline.ingest import run_ingest
-from pipeline.writer import lock_path
+from pipeline.check.report_checks import CHECK_NAMES
+from pipeline.devtools.generate import write_corpus
+from pipeline.store.ingest import run_ingest
+from pipeline.store.writer import lock_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parent.parent

@@ -12,7 +12,7 @@ from assets.definitions import defs
 from assets.resources import GovReportStore
 from assets.sensors import drop_folder_sensor
 from assets.verdicts import REPORT_VERDICTS, VERDICT
-from pipeline.review_groups import REVIEW_GROUPS
+from pipeline.check.review_groups import REVIEW_GROUPS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHENZHEN_JUSTICE = "004_af160c066563daaa.txt"  # 深圳市司法局 2023: tables missing, prose does not balance
@@ -123,7 +123,7 @@ def test_a_waiver_shows_as_waived_and_a_stale_one_is_reported(env):
     drop, store, instance = env
     _run(store, instance)
     key = _key(store, SHENZHEN_JUSTICE)
-    from pipeline.waivers import add_waiver
+    from pipeline.store.waivers import add_waiver
     con = duckdb.connect(store.db_path, read_only=True)
     add_waiver(con, store.waivers_path, key, "prose_consistency", "printed so in the source: 2 + 443 ≠ 442 + 1", "reviewer")
     con.close()

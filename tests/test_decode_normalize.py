@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.decode import DecodeError, decode_bytes, detect_and_decode, html_to_text
-from pipeline.normalize import normalize, repair_mojibake_line, strip_pinyin, unify_width
+from pipeline.read.decode import DecodeError, decode_bytes, detect_and_decode, html_to_text
+from pipeline.text.normalize import normalize, repair_mojibake_line, strip_pinyin, unify_width
 
 SAMPLE = "深圳市龍崗區2022年政府信息公開工作年度報告，本年新收政府信息公開申請數量552件。"
 SIMPLE = "深圳市龙岗区2022年政府信息公开工作年度报告，本年新收政府信息公开申请数量552件。"
@@ -77,8 +77,8 @@ def test_normalize_seed_002_spam_chrome_mojibake(tmp_path):
 
 
 def test_taiwan_phrase_label_survives():
-    from pipeline.meta import read_meta
-    from pipeline.extract import extract_tables
+    from pipeline.extract.meta import read_meta
+    from pipeline.extract.tables import extract_tables
     text = "二、主动公开政府信息情况\n第二十条第（一）项\n信息內容\n本年制發件數\n本年廢止件數\n現行有效件數\n規章\n0\n0\n0\n行政規範性檔案\n7\n0\n37\n三、收到和处理政府信息公开申请情况\n"
     n = normalize(text)
     meta = read_meta(n.text)
@@ -89,7 +89,7 @@ def test_taiwan_phrase_label_survives():
 
 @given(st.text(alphabet="申请\n17件 ", max_size=40))
 def test_prose_join_maps_back_to_every_original_character(s):
-    from pipeline.prose import join_lines
+    from pipeline.extract.prose import join_lines
 
     joined, original = join_lines(s)
     kept = [i for i, ch in enumerate(s) if ch != "\n"]

@@ -103,7 +103,7 @@ def _check_round_trip(g):
 def test_generated_pdf_reads_back_exactly(form, seed):
     import random
 
-    from pipeline.render import generate_document
+    from pipeline.devtools.render import generate_document
 
     g = generate_document(random.Random(seed), seed, "pdf", form)
     p = _check_round_trip(g)
@@ -117,7 +117,7 @@ def test_generated_pdf_reads_back_exactly(form, seed):
 def test_generated_docx_reads_back_exactly(form):
     import random
 
-    from pipeline.render import generate_document
+    from pipeline.devtools.render import generate_document
 
     g = generate_document(random.Random(3), 3, "docx", form)
     p = _check_round_trip(g)

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.decode import _common_ratio, detect_and_decode
-from pipeline.extract import Token, _accepted_orders, _groups_balance
-from pipeline.normalize import _HALF_TO_FULL_PUNCT, _FULL_TO_HALF, _heading_vocabulary, _nearest_heading, unify_width
-from pipeline.prose import _ANCHORS, _search
-from pipeline.splitting import _row_cuts
+from pipeline.read.decode import _common_ratio, detect_and_decode
+from pipeline.extract.tables import Token, _accepted_orders, _groups_balance
+from pipeline.text.normalize import _HALF_TO_FULL_PUNCT, _FULL_TO_HALF, _heading_vocabulary, _nearest_heading, unify_width
+from pipeline.extract.prose import _ANCHORS, _search
+from pipeline.extract.splitting import _row_cuts
 from pipeline.t2s import _converter, count_traditional
 
 FIXTURES = sorted(p for p in (Path(__file__).parent / "fixtures").iterdir() if p.suffix in (".txt", ".html"))
@@ -199,7 +199,7 @@ def test_prose_search_agrees(pieces):
 
 def _lookalike_plain(token, parent):
     """organs._lookalike as it was: every gazetteer name scanned."""
-    from pipeline.organs import LOOKALIKES, _is_under, gazetteer
+    from pipeline.extract.organs import LOOKALIKES, _is_under, gazetteer
 
     found = []
     for name, codes in gazetteer().names.items():

@@ -103,7 +103,7 @@ def test_run_together_row_no_cut_fits_is_unresolved_not_index_error():
     unresolved with the reason, and the rest of the report is extracted."""
     import random
 
-    from pipeline.fuzz import mutations
+    from pipeline.devtools.fuzz import mutations
 
     data = (Path(__file__).parent / "fixtures" / "pingtan_2021.txt").read_bytes()
     rng = random.Random(1)

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.generate import LAYOUTS, generate_report
+from pipeline.devtools.generate import LAYOUTS, generate_report
 from pipeline.process import process_bytes
 
 

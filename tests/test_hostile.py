@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.dropfolder import Unreadable, read_regular
-from pipeline.ingest import run_ingest
-from pipeline.killtest import differences, integrity_problems, store_rows
+from pipeline.read.dropfolder import Unreadable, read_regular
+from pipeline.store.ingest import run_ingest
+from pipeline.devtools.killtest import differences, integrity_problems, store_rows
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPORT = "000_9fd4f163df564d66.txt"
@@ -241,7 +241,7 @@ def test_file_deleted_between_scan_and_read_is_recorded_then_forgotten(drop, tmp
 
 
 def test_sigterm_finishes_the_batch_commits_and_a_rerun_completes(tmp_path):
-    from pipeline.generate import generate_report
+    from pipeline.devtools.generate import generate_report
     import random
 
     drop = tmp_path / "drop"

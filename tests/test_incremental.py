@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.ingest import run_ingest
+from pipeline.store.ingest import run_ingest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TABLES = ["documents", "reports", "report_cells", "prose_metrics", "check_results", "report_sections", "file_index"]

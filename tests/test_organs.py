@@ -10,9 +10,9 @@ import duckdb
 import pytest
 
 from pipeline.form import FORM_2021
-from pipeline.generate import make_values, render_text
-from pipeline.ingest import run_ingest
-from pipeline.organs import resolve
+from pipeline.devtools.generate import make_values, render_text
+from pipeline.store.ingest import run_ingest
+from pipeline.extract.organs import resolve
 
 
 @pytest.mark.parametrize("variants,key,code", [

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from pipeline.process import process_bytes
-from pipeline.render import SCRAMBLES, generate_markdown
+from pipeline.devtools.render import SCRAMBLES, generate_markdown
 
 
 def score(g):

@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.checks import CHECK_NAMES
-from pipeline.ingest import run_ingest
-from pipeline.sources import SourceCell, compare
+from pipeline.check.report_checks import CHECK_NAMES
+from pipeline.store.ingest import run_ingest
+from pipeline.store.sources import SourceCell, compare
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PINGTAN = "pingtan_2021.txt"
@@ -172,7 +172,7 @@ def test_compare_per_cell_candidates_and_missing_cells():
 def test_many_copies_are_compared_with_a_few_references_not_each_other(tmp_path):
     """A scraper's many copies of one report (each with its own trailing line): every copy is
     compared with at most MAX_TWINS references, added over several batches, and all agree."""
-    from pipeline.sources import MAX_TWINS
+    from pipeline.store.sources import MAX_TWINS
     drop = tmp_path / "drop"
     drop.mkdir()
     for i in range(9):
@@ -199,8 +199,8 @@ def test_two_different_reports_under_one_body_and_year_are_not_two_sources(tmp_p
     import random
 
     from pipeline.form import FORM_2021
-    from pipeline.generate import make_values, render_text
-    from pipeline.sources import DIFFERENT_SHOWN
+    from pipeline.devtools.generate import make_values, render_text
+    from pipeline.store.sources import DIFFERENT_SHOWN
 
     drop = tmp_path / "drop"
     drop.mkdir()

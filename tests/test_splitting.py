@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.splitting import split_grouped, split_plain, split_with_total
+from pipeline.extract.splitting import split_grouped, split_plain, split_with_total
 
 
 def test_examples_from_real_reports():

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import duckdb
 
-from pipeline.bench import identical, write_real_corpus
-from pipeline.ingest import run_ingest
+from pipeline.devtools.bench import identical, write_real_corpus
+from pipeline.store.ingest import run_ingest
 from pipeline.process import process_bytes
-from pipeline.store import stage_tables
-from pipeline.writer import staging_path, work_path
+from pipeline.store.load import stage_tables
+from pipeline.store.writer import staging_path, work_path
 
 
 def _counts(db) -> dict[str, int]:

@@ -7,7 +7,7 @@ per-report speed work, over two corpora:
 
 * `fixtures`: every real fixture except PDF files (PDF input is being added separately and
   changes those rows on purpose);
-* `generated`: 400 reports from `pipeline.generate.write_corpus(seed=10, broken_share=0)`,
+* `generated`: 400 reports from `pipeline.devtools.generate.write_corpus(seed=10, broken_share=0)`,
   every layout, encoding and script (no broken files: their error wording is another
   module's to change).
 
@@ -25,8 +25,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.generate import write_corpus
-from pipeline.ingest import run_ingest
+from pipeline.devtools.generate import write_corpus
+from pipeline.store.ingest import run_ingest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REFERENCE = Path(__file__).parent / "golden" / "store_digests.json"

@@ -20,7 +20,7 @@ def test_equals_library_on_corpus(path):
 
 
 def test_equals_library_on_generated_corpus():
-    from pipeline.generate import generate_corpus_texts
+    from pipeline.devtools.generate import generate_corpus_texts
     for text in generate_corpus_texts(60, seed=7):
         assert to_simplified(text) == REFERENCE.convert(text)
 

@@ -37,7 +37,7 @@ def dagster_path(drop: Path, db: Path, home: Path) -> tuple[float, float, int]:
     from assets.definitions import defs
     from assets.resources import GovReportStore
     from assets.sensors import drop_folder_sensor
-    from pipeline.generate import generate_report
+    from pipeline.devtools.generate import generate_report
 
     store = GovReportStore(drop_dir=str(drop), db_path=str(db), waivers_path=str(home / "waivers.csv"))
     instance = dg.DagsterInstance.get()
@@ -117,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-pages", action="store_true")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from pipeline.generate import write_corpus
-    from pipeline.ingest import run_ingest
+    from pipeline.devtools.generate import write_corpus
+    from pipeline.store.ingest import run_ingest
 
     work = Path(tempfile.mkdtemp(prefix="bench_dagster_"))
     drop, home = work / "drop", work / "home"

@@ -24,8 +24,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from .decode import DecodeError
-from .grid import NUMBER, clean_cell, grid_lines
+from pipeline.read.decode import DecodeError
+from pipeline.read.grid import NUMBER, clean_cell, grid_lines
 
 MAX_PAGES = 500  # an annual report has a few dozen pages; beyond this the file is not one
 _AREA_FILL = 3.0  # a filled, unstroked rectangle wider and taller than this is a background, not a rule

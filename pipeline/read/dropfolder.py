@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from .store import sql
+from pipeline.store.load import sql
 
 DEFAULT_MAX_BYTES = 10_000_000  # 10 MB: ~30x its size in worker memory (50 MB measured at 1.4 GB)
 FINGERPRINT_SPAN = 1 << 20  # bytes hashed from each end of an over-size file

@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .form import FormSpec, Row, TableSpec, form_spec
-from .identities import identities_of
-from .meta import Section
-from .splitting import solve_linear, split_grouped, split_plain, split_with_total
+from pipeline.form import FormSpec, Row, TableSpec, form_spec
+from pipeline.identities import identities_of
+from pipeline.extract.meta import Section
+from pipeline.extract.splitting import solve_linear, split_grouped, split_plain, split_with_total
 
 _TOKEN = re.compile(
     r"(?P<num>(?<![\d.])-?\d+(?:\.\d+)?)(?:元|万元|件|条)?"
@@ -467,7 +467,7 @@ def extract_tables(text: str, sections: list[Section], form_id: str) -> tuple[Fo
         else:
             results[name] = fn(text, reg[0], reg[1], table)
             if fn is extract_labelled:
-                from . import scrambled  # converter Markdown: value rows apart from their labels
+                from pipeline.extract import scrambled  # converter Markdown: value rows apart from their labels
 
                 if scrambled.looks_scrambled(text, reg[0], reg[1], table):
                     results[name] = scrambled.prefer(results[name], text, reg[0], reg[1], table)

@@ -20,11 +20,11 @@ from itertools import islice
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .dropfolder import DEFAULT_MAX_BYTES, Refusal, TooBig, Unreadable, content_id, read_regular, record_refusals, scan_folder, unreadable_id
-from .process import PIPELINE_VERSION, process_bytes, report_id_for, unreadable_file
-from .store import continuity_checks, load_batch, load_staged, remove_paths, sql, stage_tables
-from .waivers import WaiverStatus, default_waivers_path, load_waivers
-from .writer import StoreWriter
+from pipeline.read.dropfolder import DEFAULT_MAX_BYTES, Refusal, TooBig, Unreadable, content_id, read_regular, record_refusals, scan_folder, unreadable_id
+from pipeline.process import PIPELINE_VERSION, process_bytes, report_id_for, unreadable_file
+from pipeline.store.load import continuity_checks, load_batch, load_staged, remove_paths, sql, stage_tables
+from pipeline.store.waivers import WaiverStatus, default_waivers_path, load_waivers
+from pipeline.store.writer import StoreWriter
 
 DEFAULT_BATCH = 500
 

@@ -1,4 +1,4 @@
-"""The scale benchmark: ``python -m pipeline.bench --corpus both --reports 10000 --real-files 3000``.
+"""The scale benchmark: ``python -m pipeline.devtools.bench --corpus both --reports 10000 --real-files 3000``.
 
 Two corpora, each in a temporary drop folder:
 
@@ -8,7 +8,7 @@ Two corpora, each in a temporary drop folder:
   the wild files). Copy k of fixture f is f's text with a unique trailing line; every 7th copy
   is re-encoded as GB18030 and every 11th as UTF-16, the others keep the fixture's encoding.
   PDF and DOCX fixtures are left out unless ``--with-binary``: parsing one takes ~0.25 s, so
-  a tenth of them would set the rate alone (``pipeline.bench_pdf`` measures them).
+  a tenth of them would set the rate alone (``pipeline.devtools.bench_pdf`` measures them).
   Real reports are longer and messier than generated ones (mojibake, column-major PDF text,
   traditional script, whole web pages), so this is the rate a new user sees.
 
@@ -40,11 +40,11 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from .decode import DecodeError, decode_bytes, detect_and_decode
-from .generate import write_corpus
-from .ingest import run_ingest, scan
+from pipeline.read.decode import DecodeError, decode_bytes, detect_and_decode
+from pipeline.devtools.generate import write_corpus
+from pipeline.store.ingest import run_ingest, scan
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 
 COMPARE = {
     "documents": "document_id, source_path, size_bytes, encoding, raw_text, normalized_text, repairs, error",
@@ -219,7 +219,7 @@ def profile(drop: Path, out: Path, corpus: str, top: int = 30) -> str:
     import cProfile
     import pstats
 
-    from .process import process_bytes
+    from pipeline.process import process_bytes
 
     entries = scan(drop)
     datas = [((drop / e.source_path).read_bytes(), e.source_path) for e in entries]

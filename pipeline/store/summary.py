@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .store import connect
+from pipeline.store.load import connect
 
 
 def store_summary(db_path) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .decode import DecodeError, Decoded
+from pipeline.read.decode import DecodeError, Decoded
 
 SAVE_AS = "save it as PDF or DOCX"
 _REFUSED_SUFFIXES = {
@@ -38,14 +38,14 @@ def read_binary(data: bytes, suffix: str) -> Read | None:
     None for anything else (text and HTML: ``decode_bytes`` takes over)."""
     suffix = suffix.lower()
     if data.startswith(b"%PDF") or (suffix == ".pdf" and b"%PDF-" in data[:1024]):
-        from .pdf import read_pdf
+        from pipeline.read.pdf import read_pdf
 
         got = read_pdf(data)
         return Read(Decoded(got.text, f"pdf text layer ({got.pages} pages, {got.tables} tables)", False), got.places)
     if suffix == ".pdf":
         raise DecodeError("broken PDF: no %PDF header")
     if data.startswith(b"PK\x03\x04") and (suffix == ".docx" or _is_docx(data)):
-        from .word import read_docx
+        from pipeline.read.word import read_docx
 
         got = read_docx(data)
         return Read(Decoded(got.text, f"docx ({got.tables} tables)", False), None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .decode import BLANK_CELL
+from pipeline.read.decode import BLANK_CELL
 
 NUMBER = re.compile(r"^[-+]?\d[\d,，]*(?:\.\d+)?\s*(?:%|万元|元)?$")
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")

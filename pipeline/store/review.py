@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .store import connect
-from .waivers import add_waiver
+from pipeline.store.load import connect
+from pipeline.store.waivers import add_waiver
 
 QUEUE_COLUMNS = ["organ", "year", "partition_key", "error_checks", "numbers"]
 

@@ -19,7 +19,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from .splitting import split_plain
+from pipeline.extract.splitting import split_plain
 
 _N = r"\s*(\d+)\s*"
 

@@ -16,9 +16,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from .process import Processed
+from pipeline.process import Processed
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
 DOCUMENTS_SCHEMA = {
     "document_id": pl.String, "source_path": pl.String, "size_bytes": pl.Int64, "encoding": pl.String,
@@ -199,7 +199,7 @@ def _rewrite_continuity(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -
     """continuity_checks inside the caller's transaction, and beside them the check that two
     files of one report agree (sources.py: also for an empty batch, whose removals may have
     taken a report's twin)."""
-    from .sources import rewrite_source_checks  # sources.py builds on this module's helpers
+    from pipeline.store.sources import rewrite_source_checks  # sources.py builds on this module's helpers
 
     sourced = rewrite_source_checks(con, report_ids)
     if not report_ids:

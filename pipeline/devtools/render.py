@@ -14,8 +14,8 @@ import io
 import random
 from dataclasses import dataclass, field
 
-from .form import FORM_2019, FORM_2021, FormSpec, canonical_label
-from .generate import SECTION_TITLES, Generated, Truth, _fmt, _prose, make_values, PLACES, DISTRICTS, BODIES
+from pipeline.form import FORM_2019, FORM_2021, FormSpec, canonical_label
+from pipeline.devtools.generate import SECTION_TITLES, Generated, Truth, _fmt, _prose, make_values, PLACES, DISTRICTS, BODIES
 
 DOCUMENT_KINDS = ("pdf", "docx")
 _SECTIONS_2021 = {"regulations": "第二十条第（一）项", "licensing": "第二十条第（五）项", "penalties": "第二十条第（六）项", "fees": "第二十条第（八）项"}

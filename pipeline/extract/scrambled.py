@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from .extract import Cell, TableResult
-from .form import TableSpec
-from .identities import evaluate_table
+from pipeline.extract.tables import Cell, TableResult
+from pipeline.form import TableSpec
+from pipeline.identities import evaluate_table
 
 _ROW = re.compile(r"^[ \t]*\|(.*)\|[ \t]*$", re.M)
 _NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?$")

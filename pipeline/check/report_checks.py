@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .extract import Cell, TableResult
-from .form import IDENTITY_NAMES, FormSpec
-from .identities import InstanceResult, evaluate_table, identities_of
-from .prose import TOTALS, Metric
+from pipeline.extract.tables import Cell, TableResult
+from pipeline.form import IDENTITY_NAMES, FormSpec
+from pipeline.identities import InstanceResult, evaluate_table, identities_of
+from pipeline.extract.prose import TOTALS, Metric
 
 PROSE_TABLE_PAIRS = {  # prose metric → (row_key) of applications.total it should equal
     "applications_received": "new_received",

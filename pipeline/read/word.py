@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .decode import DecodeError
-from .grid import clean_cell, grid_lines
+from pipeline.read.decode import DecodeError
+from pipeline.read.grid import clean_cell, grid_lines
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_XML_BYTES = 64 * 1024 * 1024  # a long report's document.xml is a few MB

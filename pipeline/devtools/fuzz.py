@@ -1,6 +1,6 @@
 """A hostile drop folder through the real command line: nothing may crash, hang or go missing.
 
-``python -m pipeline.fuzz --files 10000`` (``make fuzz``) writes a temporary folder of real
+``python -m pipeline.devtools.fuzz --files 10000`` (``make fuzz``) writes a temporary folder of real
 reports (tests/fixtures) and generated ones mixed with everything a drop folder meets —
 binary, empty, huge (sparse and dense) and truncated files, mixed encodings, NUL bytes, entity
 bombs and external entities, 100,000-deep nesting, rowspan/colspan 100000, PDFs/zips/images
@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 import psutil
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 HANG_SECONDS = 900  # the whole run; a per-file hang shows up as the run never ending
 MB = 1_000_000
 
@@ -122,7 +122,7 @@ def odd_names(rng: random.Random) -> list[bytes]:
 
 def build(folder: Path, files: int, seed: int, huge_mb: int) -> dict[str, int]:
     """Write the hostile folder. Returns counts by kind of what was written."""
-    from .generate import generate_report
+    from pipeline.devtools.generate import generate_report
 
     rng = random.Random(seed)
     folder.mkdir(parents=True)
@@ -268,7 +268,7 @@ def count_store(db: Path) -> dict:
 
 def folder_entries(folder: Path) -> set[str]:
     """Every entry below the folder as the store names them (hidden folders: the folder)."""
-    from .dropfolder import display_path
+    from pipeline.read.dropfolder import display_path
 
     out = set()
     root = os.fspath(folder)

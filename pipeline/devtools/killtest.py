@@ -1,6 +1,6 @@
 """Kill the ingest at random points, rerun, and prove the store equals a clean run's.
 
-``python -m pipeline.killtest --kills 24`` (``make killtest``) builds a drop folder (the test
+``python -m pipeline.devtools.killtest --kills 24`` (``make killtest``) builds a drop folder (the test
 fixtures, generated reports, and a few hostile entries), ingests it once cleanly, then — in
 rounds, each on a fresh store — starts the real command line and sends SIGKILL to its whole
 process group (the writer and its workers) at random moments of three kinds:
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 SKIP_COLUMNS = {"ingested_at"}  # when a row was written, not what it says
 SKIP_TABLES = {"store_info"}  # the store's own bookkeeping
 
@@ -90,7 +90,7 @@ def differences(clean: dict[str, list[tuple]], other: dict[str, list[tuple]]) ->
 
 def _missing_continuity(db: Path) -> str:
     """How many reports the killed writer left without cross-report checks (its own copy)."""
-    from .writer import work_path
+    from pipeline.store.writer import work_path
 
     try:
         con = duckdb.connect(str(work_path(db)), read_only=True)
@@ -106,7 +106,7 @@ def _missing_continuity(db: Path) -> str:
 def build_folder(drop: Path, generated: int, seed: int) -> int:
     """Fixtures + generated reports (two years per organ, so continuity has work) + hostile
     entries. Returns the number of entries."""
-    from .generate import generate_report
+    from pipeline.devtools.generate import generate_report
 
     drop.mkdir(parents=True)
     for f in sorted(FIXTURES.iterdir()):

@@ -10,8 +10,8 @@ evaluation), which is what lets the UI keep up with thousands of reports (see RE
 
 from __future__ import annotations
 
-from .checks import CHECK_NAMES
-from .form import IDENTITY_NAMES
+from pipeline.check.report_checks import CHECK_NAMES
+from pipeline.form import IDENTITY_NAMES
 
 REVIEW_GROUPS: dict[str, tuple[str, ...]] = {
     "form_identities": tuple(IDENTITY_NAMES),

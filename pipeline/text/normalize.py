@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .t2s import count_traditional, to_simplified
+from pipeline.t2s import count_traditional, to_simplified
 
 # --- width ---------------------------------------------------------------------------------
 

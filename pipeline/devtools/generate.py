@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from .form import APPLICANT_COLUMNS, FORM_2019, FORM_2021, FormSpec
+from pipeline.form import APPLICANT_COLUMNS, FORM_2019, FORM_2021, FormSpec
 
 LAYOUTS = ("lines", "pipes", "html", "webpage", "runtogether")
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "gb18030", "big5")
@@ -266,7 +266,7 @@ def generate_corpus(n: int, seed: int = 0, broken_share: float = 0.01):
 
 def generate_corpus_texts(n: int, seed: int = 0) -> list[str]:
     """Decoded texts of generated reports (for converter equivalence tests)."""
-    from .decode import detect_and_decode
+    from pipeline.read.decode import detect_and_decode
 
     return [detect_and_decode(g.data)[0] for g in generate_corpus(n, seed, broken_share=0)]
 

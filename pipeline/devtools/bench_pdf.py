@@ -1,7 +1,7 @@
 """PDF pages per second through the whole per-file path (``process_bytes``: read the PDF, find
 its tables, normalize, extract, check), on the corpus PDF and on generated PDF reports.
 
-    python -m pipeline.bench_pdf [--generated N] [--repeat R] [--corpus-pdf PATH]
+    python -m pipeline.devtools.bench_pdf [--generated N] [--repeat R] [--corpus-pdf PATH]
 
 One process, one core: multiply by the worker count for a machine's ingest rate. Rendering
 the generated PDFs (reportlab) is done before the clock starts.
@@ -14,10 +14,10 @@ import random
 from pathlib import Path
 from time import perf_counter
 
-from .pdf import read_pdf
-from .process import process_bytes
+from pipeline.read.pdf import read_pdf
+from pipeline.process import process_bytes
 
-CORPUS_PDF = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "hongze_2024.pdf"
+CORPUS_PDF = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "hongze_2024.pdf"
 
 
 def measure(files: list[tuple[str, bytes]], repeat: int) -> dict[str, float]:
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.corpus_pdf.exists():
         rows.append((args.corpus_pdf.name, measure([(args.corpus_pdf.name, args.corpus_pdf.read_bytes())], args.repeat)))
     if args.generated:
-        from .render import generate_document
+        from pipeline.devtools.render import generate_document
 
         rng = random.Random(0)
         docs = [generate_document(rng, i, "pdf", ("2019", "2021")[i % 2]) for i in range(args.generated)]

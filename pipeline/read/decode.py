@@ -20,7 +20,7 @@ BLANK_CELL = "-"  # how an empty HTML table cell is written in the text view (FO
 
 # Signatures of files that are not reports in text form.
 _BINARY_SIGNATURES = {
-    b"%PDF": "a PDF file (PDFs are read by pipeline.pdf through formats.read_binary, not as text)",
+    b"%PDF": "a PDF file (PDFs are read by pipeline.read.pdf through formats.read_binary, not as text)",
     b"PK\x03\x04": "a ZIP archive or Office document",
     b"\x89PNG": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
@@ -168,7 +168,7 @@ def _mostly_utf8(data: bytes) -> tuple[str, int] | None:
 def _big5_score(text: str) -> float:
     """Plausibility of a Big5 reading: share of CJK characters that are frequent in traditional
     text, measured as those whose simplified form is in the GB2312 level-1 block."""
-    from .t2s import to_simplified
+    from pipeline.t2s import to_simplified
 
     return _common_ratio(to_simplified(text[:20000]))
 

@@ -37,7 +37,7 @@ from typing import NamedTuple
 import duckdb
 import polars as pl
 
-from .form import FORM_2019, FORM_2021, FORM_2021_UNDIVIDED
+from pipeline.form import FORM_2019, FORM_2021, FORM_2021_UNDIVIDED
 
 CHECK_NAME = "sources_agree"
 READ = frozenset(("read", "split"))
@@ -209,7 +209,7 @@ def rewrite_source_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str])
     """Recompute the pairs, cell comparisons and ``sources_agree`` rows for these reports, the
     other reports of their body and year, and reports whose twin left the store — inside the
     caller's transaction. Returns the reports whose check row was rewritten."""
-    from .store import CHECKS_SCHEMA, sql  # store calls this module: import at use
+    from pipeline.store.load import CHECKS_SCHEMA, sql  # store calls this module: import at use
 
     con.register("source_batch_ids", pl.DataFrame({"report_id": report_ids}, schema={"report_id": pl.String}).to_arrow())
     con.execute(sql("stage_source_check_ids"), [MAX_TWINS])
