@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 
 from pipeline.check.review_groups import GROUP_OF, REVIEW_GROUPS
-from pipeline.store.load import connect
+from pipeline.store.db import connect
 
 REPORT_COLUMNS = ["report_id", "partition_key", "organ", "year", "form", "status", "source_path", "title"]
 CHECK_COLUMNS = ["report_id", "check_name", "severity", "passed", "expected", "actual", "location", "message", "details",

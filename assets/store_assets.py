@@ -13,7 +13,7 @@ import dagster as dg
 
 from pipeline.check.report_checks import CHECK_NAMES
 from pipeline.store.ingest import run_ingest
-from pipeline.store.load import connect, sql
+from pipeline.store.db import connect, sql
 from pipeline.store.writer import StoreBusy
 
 from pipeline.check.review_groups import GROUP_DESCRIPTIONS, REVIEW_GROUPS

@@ -22,7 +22,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
 
-from pipeline.store.load import connect, sql
+from pipeline.store.db import connect, sql
 
 from .findings import ReportFindings, findings_md, md_table, numbers_line, read_findings
 from .resources import GovReportStore

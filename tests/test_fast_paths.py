@@ -217,7 +217,7 @@ def _lookalike_plain(token, parent):
 def test_organ_lookalikes_indexed_by_shape_agree_with_the_full_scan():
     """Issue 10: resolve/_lookalike took 7–20% of worker time; the look-alike search now looks
     only at names of the same length and last character, and both are cached by name."""
-    from pipeline import organs
+    from pipeline.extract import organs
 
     names = sorted(organs.gazetteer().names)
     rnd = random.Random(7)

@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.store.load import connect
+from pipeline.store.db import connect
 
 SQL = sorted((Path(__file__).parent.parent / "sql").glob("*.sql"))
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")

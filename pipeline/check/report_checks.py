@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pipeline.extract.tables import Cell, TableResult
+from pipeline.extract.cells import Cell, TableResult
 from pipeline.form import IDENTITY_NAMES, FormSpec
 from pipeline.identities import InstanceResult, evaluate_table, identities_of
 from pipeline.extract.prose import TOTALS, Metric

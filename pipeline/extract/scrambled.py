@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from pipeline.extract.tables import Cell, TableResult
+from pipeline.extract.cells import Cell, TableResult
 from pipeline.form import TableSpec
 from pipeline.identities import evaluate_table
 

@@ -24,6 +24,8 @@ from decimal import Decimal
 from pipeline.form import FormSpec, Row, TableSpec, form_spec
 from pipeline.identities import identities_of
 from pipeline.extract.meta import Section
+from pipeline.extract.cells import Cell, TableResult, Token
+from pipeline.extract import scrambled  # converter Markdown: value rows apart from their labels
 from pipeline.extract.splitting import solve_linear, split_grouped, split_plain, split_with_total
 
 _TOKEN = re.compile(
@@ -33,35 +35,6 @@ _TOKEN = re.compile(
 
 
 _TRAILING_EMPTY_CELL = re.compile(r"[ \t]*\|?[ \t]*\n[ \t]*\|[ \t]*(?:\n|$)")
-
-
-@dataclass
-class Token:
-    text: str  # the digits (or blank marker)
-    raw: str
-    offset: int  # in the normalized text
-    blank: bool = False
-
-
-@dataclass
-class Cell:
-    table: str
-    row_key: str
-    column_key: str
-    value: Decimal | None
-    raw: str | None
-    offset: int | None
-    how: str  # read · split · unresolved · missing
-    candidates: list[str] = field(default_factory=list)
-    note: str = ""
-
-
-@dataclass
-class TableResult:
-    name: str
-    found: bool
-    cells: list[Cell]
-    notes: list[str] = field(default_factory=list)
 
 
 def tokens_in(text: str, start: int, end: int) -> list[Token]:
@@ -467,7 +440,6 @@ def extract_tables(text: str, sections: list[Section], form_id: str) -> tuple[Fo
         else:
             results[name] = fn(text, reg[0], reg[1], table)
             if fn is extract_labelled:
-                from pipeline.extract import scrambled  # converter Markdown: value rows apart from their labels
 
                 if scrambled.looks_scrambled(text, reg[0], reg[1], table):
                     results[name] = scrambled.prefer(results[name], text, reg[0], reg[1], table)

@@ -23,9 +23,7 @@ import os
 import stat
 from dataclasses import dataclass
 
-import polars as pl
 
-from pipeline.store.load import sql
 
 DEFAULT_MAX_BYTES = 10_000_000  # 10 MB: ~30x its size in worker memory (50 MB measured at 1.4 GB)
 FINGERPRINT_SPAN = 1 << 20  # bytes hashed from each end of an over-size file
@@ -239,18 +237,3 @@ def content_id(drop_dir: str | os.PathLike, fs_path: str, source_path: str, max_
         return unreadable_id(source_path, f"read failed: {exc.strerror}")
     finally:
         os.close(fd)
-
-
-def record_refusals(con, refused: list[Refusal]) -> None:
-    """Replace ``refused_entries`` with this scan's refusals, in one transaction."""
-    rows = pl.DataFrame([{"source_path": r.source_path, "kind": r.kind, "reason": r.reason} for r in refused],
-                        schema={"source_path": pl.String, "kind": pl.String, "reason": pl.String})
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("stage_refused", rows.to_arrow())
-        con.execute(sql("replace_refused_entries"))
-        con.unregister("stage_refused")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise

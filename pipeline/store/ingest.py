@@ -20,9 +20,11 @@ from itertools import islice
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.read.dropfolder import DEFAULT_MAX_BYTES, Refusal, TooBig, Unreadable, content_id, read_regular, record_refusals, scan_folder, unreadable_id
+from pipeline.read.dropfolder import DEFAULT_MAX_BYTES, Refusal, TooBig, Unreadable, content_id, read_regular, scan_folder, unreadable_id
 from pipeline.process import PIPELINE_VERSION, process_bytes, report_id_for, unreadable_file
-from pipeline.store.load import continuity_checks, load_batch, load_staged, remove_paths, sql, stage_tables
+from pipeline.store.db import sql
+from pipeline.store.refusals import record_refusals
+from pipeline.store.load import continuity_checks, load_batch, load_staged, remove_paths, stage_tables
 from pipeline.store.waivers import WaiverStatus, default_waivers_path, load_waivers
 from pipeline.store.writer import StoreWriter
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.store.load import connect
+from pipeline.store.db import connect
 from pipeline.store.waivers import add_waiver
 
 QUEUE_COLUMNS = ["organ", "year", "partition_key", "error_checks", "numbers"]

@@ -38,6 +38,7 @@ import duckdb
 import polars as pl
 
 from pipeline.form import FORM_2019, FORM_2021, FORM_2021_UNDIVIDED
+from pipeline.store.db import CHECKS_SCHEMA, sql
 
 CHECK_NAME = "sources_agree"
 READ = frozenset(("read", "split"))
@@ -209,8 +210,6 @@ def rewrite_source_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str])
     """Recompute the pairs, cell comparisons and ``sources_agree`` rows for these reports, the
     other reports of their body and year, and reports whose twin left the store — inside the
     caller's transaction. Returns the reports whose check row was rewritten."""
-    from pipeline.store.load import CHECKS_SCHEMA, sql  # store calls this module: import at use
-
     con.register("source_batch_ids", pl.DataFrame({"report_id": report_ids}, schema={"report_id": pl.String}).to_arrow())
     con.execute(sql("stage_source_check_ids"), [MAX_TWINS])
     con.unregister("source_batch_ids")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.store.load import connect
+from pipeline.store.db import connect
 
 
 def store_summary(db_path) -> str:

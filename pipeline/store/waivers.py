@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline.store.load import sql
+from pipeline.store.db import sql
 
 FIELDS = ["report_id", "check_name", "reason", "waived_by", "waived_at", "organ", "year"]
 WAIVERS_SCHEMA = {"report_id": pl.String, "check_name": pl.String, "reason": pl.String, "waived_by": pl.String,

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.store.load import SQL_DIR, connect, sql
+from pipeline.store.db import SQL_DIR, connect, sql
 
 SCHEMA_VERSION = hashlib.sha256((SQL_DIR / "create_tables.sql").read_bytes()).hexdigest()[:12]
 
