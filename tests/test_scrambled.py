@@ -38,11 +38,15 @@ def test_a_lost_value_row_leaves_the_table_unresolved_with_candidates():
     lines = g.data.decode("utf-8").split("\n")
     start = lines.index(next(x for x in lines if "三、收到和处理" in x))
     rows = [i for i, x in enumerate(lines) if i > start and x.startswith("| ") and x.count("|") == 8 and x[2].isdigit()]
+    lost = lines[rows[5]]
     del lines[rows[5]]  # the converter dropped one value row of the applications table
     g.data = "\n".join(lines).encode("utf-8")
     p, _, wrong = score(g)
     apps = [c for c in p.cells if c["table_name"] == "applications"]
     assert not wrong
-    assert apps and all(c["how"] == "unresolved" for c in apps)
-    assert "24 value rows for the form's 25 rows" in apps[0]["note"]
-    assert all(c["candidates"] for c in apps)
+    # the rows the order can no longer place are unresolved with the surviving readings;
+    # only rows every reading that satisfies the identities agrees on are read
+    unresolved = [c for c in apps if c["how"] == "unresolved"]
+    assert len(unresolved) >= 7 * 20, lost
+    assert all(c["candidates"] for c in unresolved)
+    assert all(c["how"] in ("read", "unresolved", "missing") for c in apps)

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pipeline.form import FormSpec, Row, TableSpec, form_spec
-from pipeline.identities import identities_of
+from pipeline.identities import evaluate_table, identities_of
 from pipeline.extract.meta import Section
 from pipeline.extract.cells import Cell, TableResult, Token
+from pipeline.extract import converter  # real converter Markdown: value rows matched to form rows
 from pipeline.extract import scrambled  # converter Markdown: value rows apart from their labels
 from pipeline.extract.splitting import solve_linear, split_grouped, split_plain, split_with_total
 
@@ -423,6 +424,38 @@ def other_handling_undivided(text: str, region: tuple[int, int] | None) -> bool:
     return "其他处理" in part and "逾期不补正" not in part and "逾期未按收费" not in part
 
 
+def _certain(result: TableResult) -> int:
+    return sum(1 for c in result.cells if c.how in ("read", "split"))
+
+
+def _confirmed(table: TableSpec, result: TableResult) -> bool:
+    """Every cell read and, where the table has identities, every instance holding."""
+    if not all(c.how in ("read", "split") for c in result.cells):
+        return False
+    results = evaluate_table(table, {(c.row_key, c.column_key): c.value for c in result.cells}, blanks=set())
+    return all(r.status == "ok" for r in results)
+
+
+def _prefer_converter(normal: TableResult, text: str, start: int, end: int, table: TableSpec) -> TableResult:
+    """The converter reading (value rows matched to form rows by label, order and identities)
+    when it reads more cells than the labelled reading; a cell the two read differently is
+    left unresolved with both values, so neither reader's mistake passes silently."""
+    if _confirmed(table, normal):
+        return normal
+    conv = converter.read(text, start, scrambled.true_end(text, start, end, table), table, [_label_regex(r) for r in table.rows])
+    if conv is None or _certain(conv) <= _certain(normal):
+        return normal
+    theirs = {(c.row_key, c.column_key): c for c in normal.cells}
+    cells = []
+    for c in conv.cells:
+        o = theirs.get((c.row_key, c.column_key))
+        if c.how == "read" and o is not None and o.how in ("read", "split") and o.value != c.value:
+            c = Cell(c.table, c.row_key, c.column_key, None, c.raw, c.offset, "unresolved", [str(c.value), str(o.value)],
+                     "the converter reading and the labelled reading differ")
+        cells.append(c)
+    return TableResult(conv.name, True, cells, conv.notes)
+
+
 def extract_tables(text: str, sections: list[Section], form_id: str) -> tuple[FormSpec, dict[str, TableResult]]:
     """All three tables of a 2019- or 2021-form report."""
     apps_region = _region(text, sections, 3)
@@ -440,9 +473,9 @@ def extract_tables(text: str, sections: list[Section], form_id: str) -> tuple[Fo
         else:
             results[name] = fn(text, reg[0], reg[1], table)
             if fn is extract_labelled:
-
                 if scrambled.looks_scrambled(text, reg[0], reg[1], table):
                     results[name] = scrambled.prefer(results[name], text, reg[0], reg[1], table)
+                results[name] = _prefer_converter(results[name], text, reg[0], reg[1], table)
     return spec, results
 
 
