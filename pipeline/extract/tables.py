@@ -105,13 +105,29 @@ def _has_total(table: TableSpec, row: Row) -> bool:
     return bool(cols) and cols[-1].key == "total"
 
 
-def _row_cells(table: TableSpec, row: Row, toks: list[Token]) -> tuple[list[Cell], list[tuple[int, ...]] | None]:
+def _own_cells(text: str, toks: list[Token]) -> bool:
+    """True when a table rule stands between the numbers: each is a printed cell of its own,
+    so their digits did not run together (a converter row missing a cell, not a cut to make)."""
+    return any("|" in text[a.offset + len(a.raw): b.offset] for a, b in zip(toks, toks[1:]))
+
+
+def _drop_lone_numbers(text: str, toks: list[Token]) -> list[Token]:
+    """A row printed as a pipe row takes no number standing alone on a line after it: that is
+    a page number or a cell pulled out of another row (converter Markdown), not its value."""
+    lines = [_line_of(text, t.offset) for t in toks]
+    if not any(line.lstrip().startswith("|") for line in lines):
+        return toks
+    return [t for t, line in zip(toks, lines) if line.lstrip().startswith("|") or not _ALONE.match(line)]
+
+
+def _row_cells(table: TableSpec, row: Row, toks: list[Token], text: str = "") -> tuple[list[Cell], list[tuple[int, ...]] | None]:
     """Cells of one row from its tokens. Returns (cells, split candidates or None)."""
     cols = table.columns_of(row)
     if len(toks) == len(cols):
         return [_read(table.name, row, c, t) for c, t in zip(cols, toks)], None
     digits = [t for t in toks if not t.blank and _DIGITS.fullmatch(t.text)]
-    if toks and len(digits) == len(toks) and len(toks) < len(cols) and sum(len(t.text) for t in toks) >= len(cols):
+    if (toks and len(digits) == len(toks) and len(toks) < len(cols) and sum(len(t.text) for t in toks) >= len(cols)
+            and not _own_cells(text, toks)):
         strings = [t.text for t in toks]
         cands = split_with_total(strings, len(cols)) if _has_total(table, row) else split_plain(strings, len(cols))
         return [], cands
@@ -262,7 +278,7 @@ def extract_labelled(text: str, start: int, end: int, table: TableSpec) -> Table
     notes: list[str] = []
     for row, s, e in labels:
         nxt = next(b for b in bounds if b > s)
-        toks = tokens_in(text, e, nxt)
+        toks = _drop_lone_numbers(text, tokens_in(text, e, nxt))
         ncols = len(table.columns_of(row))
         if not toks:
             pending.append(row)
@@ -277,7 +293,7 @@ def extract_labelled(text: str, start: int, end: int, table: TableSpec) -> Table
         else:
             for r in pending:
                 cells += _missing(table, r, "row label found, no values")
-            row_cells, cands = _row_cells(table, row, toks)
+            row_cells, cands = _row_cells(table, row, toks, text)
             if cands is None:
                 cells += row_cells
             elif not cands:  # no cut of the run-together digits fits the row: recorded as such, never guessed
@@ -361,6 +377,15 @@ def _has_identities(table: TableSpec) -> bool:
     return bool(identities_of(table))
 
 
+_ALONE = re.compile(r"^[\s\-—–－]*(?:第\s*)?\d{1,3}\s*(?:页)?[\s\-—–－]*$")
+
+
+def _line_of(text: str, offset: int) -> str:
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    return text[start: end if end >= 0 else len(text)]
+
+
 def extract_review(text: str, start: int, end: int, table: TableSpec) -> TableResult:
     """The review/litigation table: fifteen numbers after its header, in printed order
     (the rows are column groups of one printed line, so there are no row labels)."""
@@ -370,6 +395,11 @@ def extract_review(text: str, start: int, end: int, table: TableSpec) -> TableRe
     toks = tokens_in(text, header_end, end) or tokens_in(text, start, end)
     cols = table.columns
     n = len(table.rows) * len(cols)
+    if len(toks) > n:
+        # a page number standing on its own line among the values (converter Markdown)
+        inline = [t for t in toks if not _ALONE.match(_line_of(text, t.offset))]
+        if len(inline) == n:
+            toks = inline
     if len(toks) == n - 1 and _TRAILING_EMPTY_CELL.match(text, toks[-1].offset + len(toks[-1].raw), end):
         # pipe layout: the last cell is empty and written as a bare "|" (seed 001)
         toks.append(Token("", "|", toks[-1].offset + len(toks[-1].raw), blank=True))
@@ -443,7 +473,7 @@ def _prefer_converter(normal: TableResult, text: str, start: int, end: int, tabl
     if _confirmed(table, normal):
         return normal
     conv = converter.read(text, start, scrambled.true_end(text, start, end, table), table, [_label_regex(r) for r in table.rows])
-    if conv is None or _certain(conv) <= _certain(normal):
+    if conv is None or _certain(conv) < _certain(normal):
         return normal
     theirs = {(c.row_key, c.column_key): c for c in normal.cells}
     cells = []
