@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-real profile bench-small bench-pdf bench-converter fuzz killtest ui ui-test bench-dagster clean
+.PHONY: run test bench bench-real profile bench-small bench-pdf bench-converter pdf-breaks fuzz killtest ui ui-test bench-dagster clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -39,6 +39,9 @@ bench-small: $(STAMP)
 
 bench-converter: $(STAMP) ## converter Markdown from the held-back layout rules: cells right, silent errors
 	$(PY) -m pipeline.devtools.converter_layouts --docs 3000 --seed 99
+
+pdf-breaks: $(STAMP) ## generated PDFs with a page break before every applications row, 10 ways of printing the cut
+	$(PY) -m pipeline.devtools.render
 
 bench-pdf: $(STAMP) ## PDF pages per second (corpus PDF and 20 generated PDFs), one core
 	$(PY) -m pipeline.devtools.bench_pdf --generated 20 --repeat 5

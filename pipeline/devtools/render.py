@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 from dataclasses import dataclass, field
 
 from pipeline.form import FORM_2019, FORM_2021, FormSpec, canonical_label
@@ -33,6 +34,10 @@ class Grid:
     header_rows: int = 0
     widths: list[float] | None = None  # relative column widths
     break_at: int | None = None  # PDF: the page breaks before this row (the header repeats after it)
+    repeat_header: bool = True  # PDF: the header rows print again at the head of the continuation
+    split_row: str = ""  # "" · "top" · "bottom": the row at the break itself breaks across the pages (Word's
+    # "allow row to break across pages"), its label cut in two and its values on the top or the bottom part
+    cut_label: str = "top"  # a merged label cut by the break prints on the top part, the bottom part, or cut in two
 
     def row(self, *cells: str) -> int:
         self.cells.append(list(cells))
@@ -117,15 +122,59 @@ def review_grid(spec: FormSpec, truth: Truth, blanks: set) -> Grid:
 
 def split_grid(g: Grid, at: int) -> tuple[Grid, Grid]:
     """The grid cut before row `at` as a paginated table prints: the header rows repeat on the
-    second part, and a merged cell that crosses the cut continues there empty."""
+    second part, and a merged cell that crosses the cut continues there. Its label prints as
+    Word prints it (``g.cut_label``): on the top part (the continuation empty), on the bottom
+    part (a label centred in the merged cell falls below the break), or cut in two
+    (（四）无 at the foot of one page, 法提供 at the head of the next)."""
+    if g.split_row:
+        g, at = _row_cut(g, at), at + 1
     h = g.header_rows
-    top = Grid(g.cells[:at], [s for s in g.spans if s[0] < at], h, g.widths)
+    top = Grid([list(r) for r in g.cells[:at]], [s for s in g.spans if s[0] < at], h, g.widths)
     top.spans = [(r0, c0, min(r1, at - 1), c1) for r0, c0, r1, c1 in top.spans]
     bottom = Grid([list(r) for r in g.cells[:h]] + [list(r) for r in g.cells[at:]], [s for s in g.spans if s[2] < h], h, g.widths)
     for r0, c0, r1, c1 in g.spans:
         if r1 >= at and r0 >= h:
             bottom.span(max(r0, at) - at + h, c0, r1 - at + h, c1)
+            if r0 < at and c0 == c1 and g.cells[r0][c0]:
+                label = g.cells[r0][c0]
+                if g.cut_label == "bottom":
+                    top.cells[r0][c0], bottom.cells[h][c0] = "", label
+                elif g.cut_label == "cut":
+                    cut = max(2, len(label) // 2)
+                    top.cells[r0][c0], bottom.cells[h][c0] = label[:cut], label[cut:]
+    if not g.repeat_header:
+        bottom.cells = bottom.cells[h:]
+        bottom.spans = [(r0 - h, c0, r1 - h, c1) for r0, c0, r1, c1 in bottom.spans if r0 >= h]
+        bottom.header_rows = 0
     return top, bottom
+
+
+_NUMBER_CELL = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+
+def _row_cut(g: Grid, at: int) -> Grid:
+    """The grid with row `at` broken in two, as a row that breaks across pages prints: the
+    first part of its label (and its values when ``split_row == "top"``) on the upper half,
+    the rest on the lower half; cells merged over the row cover both halves."""
+    value_cols = {j for r in g.cells[g.header_rows:] for j, c in enumerate(r) if _NUMBER_CELL.match(c)}
+    row = g.cells[at]
+    label_col = max(j for j, c in enumerate(row) if c and j not in value_cols)
+    label = row[label_col]
+    cut = max(2, len(label) // 2)
+    upper, lower = list(row), ["" for _ in row]
+    upper[label_col], lower[label_col] = label[:cut], label[cut:]
+    if g.split_row == "bottom":
+        for j in value_cols:
+            upper[j], lower[j] = "", row[j]
+    out = Grid([list(r) for r in g.cells[:at]] + [upper, lower] + [list(r) for r in g.cells[at + 1:]], [], g.header_rows, g.widths,
+               None, g.repeat_header, "", g.cut_label)
+    for r0, c0, r1, c1 in g.spans:
+        if r0 == r1 == at:  # a label spanning columns on this row spans them on both halves
+            out.span(at, c0, at, c1)
+            out.span(at + 1, c0, at + 1, c1)
+        else:
+            out.span(r0 + (r0 > at), c0, r1 + (r1 >= at), c1)
+    return out
 
 
 @dataclass
@@ -223,8 +272,11 @@ def render_docx(doc: Document) -> bytes:
     return buf.getvalue()
 
 
-def generate_document(rng: random.Random, index: int, kind: str, form: str | None = None) -> Generated:
-    """One generated report rendered as a PDF or DOCX, with its truth (blank cells: None)."""
+def generate_document(rng: random.Random, index: int, kind: str, form: str | None = None, break_at: int | None = None,
+                      split_row: str = "", cut_label: str = "top", repeat_header: bool = True) -> Generated:
+    """One generated report rendered as a PDF or DOCX, with its truth (blank cells: None). The
+    applications table breaks across pages before row `break_at` (random when None), printed
+    as ``Grid.split_row`` / ``cut_label`` / ``repeat_header`` say."""
     form = form or rng.choice(("2019", "2021"))
     spec = FORM_2019 if form == "2019" else FORM_2021
     year = rng.choice((2019, 2020)) if form == "2019" else rng.randint(2021, 2024)
@@ -233,11 +285,48 @@ def generate_document(rng: random.Random, index: int, kind: str, form: str | Non
     blanks = {k for k, v in truth.items() if v == 0 and k[0] == "applications" and k[2] != "total" and rng.random() < 0.3} if rng.random() < 0.5 else set()
     doc = document(spec, truth, organ, year, blanks, filler=rng.randint(0, 3))
     apps = next(b for b in doc.blocks if isinstance(b, Grid) and b.header_rows == 3 and len(b.cells) > 10)
-    apps.break_at = rng.randint(apps.header_rows + 1, len(apps.cells) - 1)
+    apps.break_at = rng.randint(apps.header_rows + 1, len(apps.cells) - 1) if break_at is None else break_at
+    apps.split_row, apps.cut_label, apps.repeat_header = split_row, cut_label, repeat_header
     data = render_pdf(doc) if kind == "pdf" else render_docx(doc)
     for key in blanks:
         truth[key] = None
     return Generated(f"d{index:06d}_{form}.{kind}", data, truth, form, kind, "simplified", kind, organ, year)
+
+
+def break_positions(form: str) -> range:
+    """Every row of the applications table a page break can fall before (after its header)."""
+    spec = FORM_2019 if form == "2019" else FORM_2021
+    return range(4, 3 + len(spec.tables["applications"].rows))
+
+
+def sweep_page_breaks(forms=("2019", "2021"), modes=(("", "top"), ("", "cut"), ("top", "cut"), ("bottom", "cut"), ("top", "bottom")),
+                      repeat=(True, False)) -> list[tuple]:
+    """Every page-break position × way of printing the cut (row broken or not, label cut or
+    not, header repeated or not): (form, position, split_row, cut_label, repeat_header, cells,
+    cells not read right). ``make pdf-breaks`` prints it."""
+    from pipeline.process import process_bytes
+
+    out = []
+    for form in forms:
+        for at in break_positions(form):
+            for split_row, cut_label in modes:
+                for rep in repeat:
+                    g = generate_document(random.Random(at), at, "pdf", form, at, split_row, cut_label, rep)
+                    cells = {(c["table_name"], c["row_key"], c["column_key"]): c for c in process_bytes(g.data, g.name).cells}
+                    bad = [k for k, v in g.truth.items() if cells[k]["how"] != "read" or cells[k]["value"] != v]
+                    out.append((form, at, split_row, cut_label, rep, len(g.truth), bad))
+    return out
+
+
+def main() -> int:
+    results = sweep_page_breaks()
+    bad = [r for r in results if r[-1]]
+    cells = sum(r[5] for r in results)
+    print(f"{len(results)} generated PDFs (every break position × 5 ways of printing the cut × header repeated or not): "
+          f"{cells - sum(len(r[-1]) for r in results)} of {cells} cells read right; {len(bad)} PDFs with a cell not read right")
+    for r in bad[:20]:
+        print("  ", r[:5], len(r[-1]), r[-1][:3])
+    return 1 if bad else 0
 
 
 # --- converter Markdown, scrambled -----------------------------------------------------------
@@ -318,3 +407,7 @@ def generate_markdown(rng: random.Random, index: int, form: str | None = None, s
     truth = make_values(rng, spec)
     text = render_markdown(spec, truth, organ, year, rng, scrambles)
     return Generated(f"m{index:06d}_{form}.md", text.encode("utf-8"), truth, form, "markdown", "simplified", "utf-8", organ, year)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -58,6 +58,9 @@ class _Table:
     top: float
     page: int
     bbox: tuple[float, float, float, float] = (0, 0, 0, 0)
+    # a one-row table heading its page: the last row of the previous page's table when it
+    # continues that table, else the prose lines it was read as
+    lone: list[_Line] | None = None
 
 
 @dataclass
@@ -125,14 +128,16 @@ def _ruled(page):
 
 def _page_elements(page, number: int) -> list[_Line | _Table]:
     ruled = _ruled(page)
-    tables = []
+    tables, singles = [], []
     for t in ruled.find_tables():
         rows = t.extract()
-        if len(rows) < 2 or max(len(r) for r in rows) < 2:
-            continue  # one row or one column: a framed paragraph, read as prose
+        if not rows or max(len(r) for r in rows) < 2:
+            continue  # one column: a framed paragraph, read as prose
         places = [(number, *(round(v, 1) for v in r.bbox)) for r in t.rows]
         xs = sorted({round(c[0], 0) for r in t.rows for c in r.cells if c} | {round(c[2], 0) for r in t.rows for c in r.cells if c})
-        tables.append(_Table([[clean_cell(c) for c in r] for r in rows], places, tuple(xs), t.bbox[1], number, t.bbox))
+        # one row: a framed paragraph, read as prose — unless it continues a table (see _join_pages)
+        (singles if len(rows) < 2 else tables).append(
+            _Table([[clean_cell(c) for c in r] for r in rows], places, tuple(xs), t.bbox[1], number, t.bbox))
     boxes = [t.bbox for t in tables]
 
     def outside(obj) -> bool:
@@ -153,7 +158,22 @@ def _page_elements(page, number: int) -> list[_Line | _Table]:
         lines.append(_Line(text, (number, round(ln["x0"], 1), round(ln["top"], 1), round(ln["x1"], 1), round(ln["bottom"], 1))))
     elements: list[_Line | _Table] = [*lines, *tables]
     elements.sort(key=lambda e: (e.place[2], e.place[1]) if isinstance(e, _Line) else (e.top, 0.0))
-    return elements
+    return _lone_row_first(elements, singles)
+
+
+def _lone_row_first(elements: list[_Line | _Table], singles: list[_Table]) -> list[_Line | _Table]:
+    """A one-row table that is the first thing on its page stands in for the prose lines
+    inside it, keeping them to fall back on (``_Table.lone``)."""
+    if not singles:
+        return elements
+    first = min(singles, key=lambda t: t.top)
+    x0, top, x1, bottom = first.bbox
+    inside = [e for e in elements if isinstance(e, _Line) and x0 - 1 <= e.place[1] and e.place[3] <= x1 + 1 and top - 1 <= e.place[2] and e.place[4] <= bottom + 1]
+    rest = [e for e in elements if not any(e is i for i in inside)]
+    if not inside or any((e.place[2] if isinstance(e, _Line) else e.top) < top for e in rest):
+        return elements
+    first.lone = inside
+    return [first, *rest]
 
 
 def _continues(prev: _Table, nxt: _Table) -> bool:
@@ -190,11 +210,51 @@ def _join_pages(pages: list[list[_Line | _Table]]) -> list[_Line | _Table]:
             edges = max(head.edges, nxt.edges, key=len)
             head.rows, nxt_rows, head.edges = _on_edges(head, edges), _on_edges(nxt, edges), edges
             skip = _repeated_header(head.rows, nxt_rows)
+            skip += _join_cut_row(head.rows, nxt_rows[skip:])
             head.rows += nxt_rows[skip:]
             head.places += nxt.places[skip:]
             elements = elements[1:]
+        elif elements and isinstance(elements[0], _Table) and elements[0].lone is not None:
+            elements = [*elements[0].lone, *elements[1:]]  # not a continuation: the prose it was
         out.extend(elements)
     return out
+
+
+_ENUMERATOR = re.compile(r"^\s*(?:[（(][一二三四五六七八九十]+[）)]|\d+\s*[.．、]|[一二三四五六七八九十]+\s*、)")
+
+
+def _join_cut_row(rows: list[list[str | None]], cont: list[list[str | None]]) -> int:
+    """A row that breaks across the page prints in two halves: its label cut in two (（四） |
+    1.本机关不掌 at the foot of one page, 无法提供 | 握相关政府信息 at the head of the next) and its
+    values on one half only. When the continuation's first row holds label text whose last
+    (innermost) part starts no row of its own (no enumerator) and exactly one of the two halves holds the values, the
+    halves are one row: joined cell by cell into the last row (a label continuing a merged cell
+    goes to the cell the merge started in). Returns 1 when the continuation's first row was
+    joined, else 0."""
+    if not rows or not cont:
+        return 0
+    last, first = rows[-1], cont[0]
+    value_cols = {j for r in (*rows, *cont) for j, c in enumerate(r) if c and NUMBER.match(c)}
+    labels = [c for j, c in enumerate(first) if c and j not in value_cols]
+    if not value_cols or not labels or _ENUMERATOR.match(labels[-1]) or len(first) != len(last):
+        return 0
+
+    def holds_values(r: list[str | None]) -> bool:
+        return any((r[j] or "").strip() for j in value_cols)
+
+    if holds_values(first) == holds_values(last):
+        return 0
+    for j, c in enumerate(first):
+        if not c:
+            continue
+        if j in value_cols:
+            last[j] = c
+            continue
+        i = len(rows) - 1
+        while i > 0 and rows[i][j] is None:
+            i -= 1  # the cell is covered by a merge: its label is where the merge starts
+        rows[i][j] = (rows[i][j] or "") + c
+    return 1
 
 
 def _repeated_header(first: list[list[str | None]], cont: list[list[str | None]]) -> int:
