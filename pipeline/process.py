@@ -30,7 +30,7 @@ from pipeline.form import canonical_label
 from pipeline.keys import partition_key
 from pipeline.extract.meta import read_meta
 from pipeline.text.normalize import normalize
-from pipeline.extract.organs import resolve as resolve_organ
+from pipeline.extract.organs import resolve_in_text as resolve_organ
 from pipeline.extract.prose import prose_metrics, stat_table_metrics
 
 PIPELINE_VERSION = "2"  # bump to re-extract unchanged files after an extraction change
@@ -147,7 +147,7 @@ def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | No
     report.update(organ=meta.organ, year=meta.year, form=meta.form, form_basis=meta.form_basis,
                   source_script=norm.source_script, title=meta.title,
                   partition_key=partition_key(meta.organ, meta.year, doc["document_id"], doc["source_path"]))
-    organ = resolve_organ(meta.organ)  # one identity per body whatever name it printed (organs.py)
+    organ = resolve_organ(meta.organ, norm.text)  # one identity per body whatever name it printed (organs.py)
     report.update(organ_key=organ.key, division_code=organ.division_code)
     out = Processed(doc, report, timings={"decode": t1 - t0, "normalize": t2 - t1})
     out.sections = [
@@ -164,7 +164,8 @@ def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | No
     results: list[CheckResult] = [CheckResult("document_readable", True, "error", None, None, None, f"decoded as {decoded.encoding}")]
     missing_meta = [k for k in ("organ", "year") if report[k] is None]
     results.append(CheckResult("metadata_complete", not missing_meta, "warn", "organ and year", ", ".join(missing_meta) + " not found" if missing_meta else None, None,
-                               f"organ={meta.organ}, year={meta.year}, form={meta.form} ({meta.form_basis}); {len(meta.sections)} of 6 sections" + (f"; {', '.join(missing_meta)} not found" if missing_meta else "")))
+                               f"organ={meta.organ}, year={meta.year}, form={meta.form} ({meta.form_basis}); {len(meta.sections)} of 6 sections" + (f"; {', '.join(missing_meta)} not found" if missing_meta else "")
+                               + (f"; organ_key {organ.key}: {organ.how}" if organ.how else "")))
     tables = None
     if meta.form in ("2019", "2021"):
         spec, tables = extract_tables(norm.text, meta.sections, meta.form)

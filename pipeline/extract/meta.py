@@ -73,10 +73,33 @@ def find_title(text: str, header: dict[str, str]) -> tuple[str | None, str | Non
         prev = before[-1].strip() if before else ""
         if _ORGAN_LINE.match(prev):
             return f"{prev}{m.group(0).strip()}", prev, int(m.group("year")), "title over two lines"
+    wrapped = _wrapped_title(head)
+    if wrapped:
+        return wrapped
     m = _IN_SENTENCE.search(text[:20000])
     if m:
         return None, _clean_organ(m.group("organ")), int(m.group("year")), "publishing sentence"
     return None, None, None, "none"
+
+
+_TITLE_TAIL = re.compile(rf"^\s*[\u4e00-\u9fff\s]{{1,20}}$")
+_ENDS_REPORT = re.compile(rf"{_REPORT}\s*$")
+
+
+def _wrapped_title(head: str) -> tuple[str, str, int, str] | None:
+    """A title wrapped over two lines (2024 年上海市科委政府信息公开工作 / 年度报告): two lines
+    of the head that, joined, are a whole title ending the line in 报告."""
+    lines = head.split("\n")[:40]
+    for first, second in zip(lines, lines[1:]):
+        if not _TITLE_TAIL.match(second) or not re.search(r"(?:19|20)\d{2}", first):
+            continue
+        joined = first.strip() + second.strip()
+        if not _ENDS_REPORT.search(joined):
+            continue
+        m = _TITLE_ORGAN_FIRST.match(joined) or _TITLE_YEAR_FIRST.match(joined)
+        if m:
+            return joined, _clean_organ(m.group("organ")), int(m.group("year")), "title wrapped over two lines"
+    return None
 
 
 def find_sections(text: str) -> list[Section]:

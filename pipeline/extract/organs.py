@@ -30,7 +30,15 @@ LOOKALIKES = {frozenset(p) for p in (
     "泽译", "泽择", "己已", "已巳", "未末", "土士", "日曰", "大太", "太犬", "人入", "天夭", "贝见", "王玉", "戊戌",
     "汨汩", "崇祟", "沪泸", "阳阴", "陕峡", "宁宇", "兖衮", "亳毫", "淮准", "滨宾", "岳乐", "江汪", "州洲", "城域",
     "沂圻", "泗洒", "汶汉", "漳樟", "鄞勤", "邗刊", "盱吁", "睢雎", "徐涂", "延廷", "盐监", "溧漂", "峄绎", "莒宫",
+    "沭沐", "沭术", "濉睢", "郓鄆",
 )}
+# Short forms of bodies' names as reports print them in titles (上海市科委 for 上海市科学技术委员会);
+# the full name is used for the key only when the report's own text prints it too.
+ABBREVIATIONS = (
+    ("科委", "科学技术委员会"), ("发改委", "发展和改革委员会"), ("经信委", "经济和信息化委员会"), ("教委", "教育委员会"),
+    ("卫健委", "卫生健康委员会"), ("住建委", "住房和城乡建设委员会"), ("交委", "交通委员会"), ("商委", "商务委员会"),
+    ("民宗委", "民族和宗教事务委员会"), ("国资委", "国有资产监督管理委员会"), ("侨办", "人民政府侨务办公室"),
+)
 _BODY_FORMS = (  # (pattern on the body after the place, canonical form), applied in order
     (re.compile(r"^(?:人民)?政府(?:办公厅|办公室|办)$"), "人民政府办公室"),
     (re.compile(r"^府办$"), "人民政府办公室"),
@@ -45,6 +53,7 @@ class Organ:
     division_code: str | None  # the most specific GB/T 2260 code the name gives, 6 digits
     place: str | None  # the place in full, as the gazetteer names it
     corrected: str | None = None  # a look-alike correction made, e.g. "洪译区→洪泽区"
+    how: str | None = None  # how the key was reached when not from the printed name alone
 
 
 @dataclass(frozen=True)
@@ -131,8 +140,10 @@ def _lookalike(token: str, parent: str | None) -> tuple[str, str] | None:
             continue
         if parent is None and frozenset(diff[0]) not in LOOKALIKES:
             continue
-        found += [(c, name) for c in codes if _is_under(c, parent)]
-    return found[0] if len(found) == 1 else None
+        found += [(c, name, frozenset(diff[0]) in LOOKALIKES) for c in codes if _is_under(c, parent)]
+    if len(found) > 1:  # 沐阳县 under 宿迁市: 沭阳县 and 泗阳县 are both one character off; only 沭/沐 look alike
+        found = [f for f in found if f[2]]
+    return found[0][:2] if len(found) == 1 else None
 
 
 def _place_tokens(name: str) -> list[str]:
@@ -225,3 +236,60 @@ def _body(body: str) -> str:
         if pattern.search(body):
             return pattern.sub(canonical, body, count=1)
     return body
+
+
+_LEVEL_WORDS = re.compile(r"^(?:本)?(?P<level>[市区县])(?=[\u4e00-\u9fff])")
+_TEXT_PLACE = re.compile(r"[\u4e00-\u9fff]{2,5}?[省市区县]")
+
+
+def resolve_in_text(name: str | None, text: str) -> Organ:
+    """``resolve`` with the report's text as a witness, for names the printed title leaves
+    short: an abbreviated body (上海市科委) is written in full when the text prints the full
+    name; a name without its place (市政府办公厅 in a 上海 report) takes the place the text names
+    most often at that level (at least twice). ``how`` says which, and a look-alike correction
+    is reported there too; otherwise the answer is ``resolve``'s."""
+    organ = resolve(name)
+    if not name:
+        return organ
+    printed = normalize_name(name)
+    hows = [f"place corrected {organ.corrected} (gazetteer)"] if organ.corrected else []
+    if organ.division_code is None:
+        m = _LEVEL_WORDS.match(printed)
+        place = _text_place(text, m.group("level")) if m else None
+        if place:
+            placed = resolve(place + printed[m.end():])
+            if placed.division_code:
+                organ = placed
+                hows.append(f"place {place} from the text (the title prints {printed})")
+    if organ.key and organ.place:
+        body = organ.key[len(organ.place):]
+        for short, full in ABBREVIATIONS:
+            if short in body and full not in body:
+                expanded = body.replace(short, full, 1)
+                if expanded in text or full in text:
+                    organ = Organ(organ.place + expanded, organ.division_code, organ.place, organ.corrected)
+                    hows.append(f"{short} → {full} (the full name is printed in the text)")
+                break
+    return Organ(organ.key, organ.division_code, organ.place, organ.corrected, "; ".join(hows) or None)
+
+
+def _text_place(text: str, level: str) -> str | None:
+    """The place of the given level (市, 区, 县) the text names most often, if at least twice
+    and more often than any other; a municipality (上海市) or prefecture city counts for 市."""
+    g = gazetteer()
+    counts: dict[str, int] = {}
+    for m in _TEXT_PLACE.finditer(text[:20000]):
+        token = m.group(0)
+        for i in range(len(token) - 2, -1, -1):  # the longest gazetteer name ending here
+            cand = token[i:]
+            if cand[-1] == level and cand in g.names and len(g.names[cand]) == 1:
+                code = g.names[cand][0]
+                if level != "市" or code.endswith("00"):
+                    counts[cand] = counts.get(cand, 0) + 1
+                break
+    if not counts:
+        return None
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    if ranked[0][1] >= 2 and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+        return ranked[0][0]
+    return None
