@@ -185,6 +185,10 @@ def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | No
         results += completeness_checks(tables, line_of)
         cells_ok = all(c.how in ("read", "split") for t in tables.values() for c in t.cells)
         report["status"] = "extracted" if cells_ok else ("no_tables" if not any(t.found for t in tables.values()) else "partial")
+    elif meta.not_report:
+        report["status"] = "not_report"
+        results[-1] = CheckResult("metadata_complete", True, "warn", "organ and year", None, None, meta.not_report)
+        results += _not_applicable(meta.form, meta.not_report)
     else:
         report["status"] = "legacy" if meta.form == "legacy" else "unknown"
         results += _not_applicable(meta.form)
@@ -204,8 +208,8 @@ def _unreadable(failure: CheckResult) -> list[CheckResult]:
     return [failure] + [CheckResult(n, True, "warn", None, None, None, "not evaluated: the file could not be read") for n in CHECK_NAMES if n not in skip]
 
 
-def _not_applicable(form: str) -> list[CheckResult]:
-    why = f"not applicable: {form} report has no standard tables (statistics go to prose_metrics)"
+def _not_applicable(form: str, not_report: str | None = None) -> list[CheckResult]:
+    why = f"not applicable: {not_report}" if not_report else f"not applicable: {form} report has no standard tables (statistics go to prose_metrics)"
     return [CheckResult(n, True, "warn", None, None, None, why) for n in (*IDENTITY_NAMES, "tables_complete", "split_resolution", "blank_cells")]
 
 

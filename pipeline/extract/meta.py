@@ -48,6 +48,7 @@ class ReportMeta:
     form_basis: str = "none"  # tables · citation · year · none
     sections: list[Section] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    not_report: str | None = None  # why the document is not an annual report (a letter, a notice)
 
 
 def _clean_organ(organ: str) -> str:
@@ -150,6 +151,30 @@ def detect_form(text: str, year: int | None) -> tuple[str, str]:
     return "legacy", "no standard tables"
 
 
+_LETTER_TITLE = re.compile(r"^\s*(?:关于|转发|印发)[^\n]{2,80}?(?:的)?(?:通知|函|复函|请示|批复|意见|通报|公告)\s*$", re.M)
+_SALUTATION = re.compile(r"^[^\n，。]{2,40}[：:]\s*$", re.M)
+
+
+def not_a_report(text: str, meta: ReportMeta, how: str) -> str | None:
+    """Why a document filed as an annual report is not one, or None. Only a document without
+    tables is judged: a letter or notice by its title (关于…的通知/函 heading the text), or a
+    text with no report title, no publishing sentence and no statistics period. A pre-2019
+    report in prose keeps its title and period, so it stays a (legacy) report."""
+    if meta.form != "legacy" or sum(m in text for m in TABLE_MARKERS) >= 2:
+        return None
+    head = text[:600]
+    first = next((ln.strip() for ln in head.split("\n") if ln.strip()), "")
+    m = _LETTER_TITLE.match(first)
+    if m:
+        kind = re.search(r"(?:通知|复函|函|请示|批复|意见|通报|公告)\s*$", first).group(0)
+        return f"not an annual report: a {kind} (title {first[:60]}), no tables"
+    if how == "none" and not _PERIOD.search(text):
+        salutation = _SALUTATION.search(head)
+        shape = f", addressed to {salutation.group(0).strip()[:30]}" if salutation else ""
+        return f"not an annual report: no report title, no statistics period, no tables{shape}"
+    return None
+
+
 def read_meta(text: str, header: dict[str, str] | None = None) -> ReportMeta:
     """Organ, year, title, form and sections of a normalized report."""
     meta = ReportMeta()
@@ -162,4 +187,7 @@ def read_meta(text: str, header: dict[str, str] | None = None) -> ReportMeta:
     meta.notes.append(f"organ/year from {how}")
     meta.form, meta.form_basis = detect_form(text, meta.year)
     meta.sections = find_sections(text)
+    meta.not_report = not_a_report(text, meta, how)
+    if meta.not_report:
+        meta.form_basis = "not an annual report"
     return meta
