@@ -40,6 +40,7 @@ _LOOSE_NOTE = re.compile(r"^[ \t]*(?P<value>\d+(?:\.\d+)?)[ \t]*\n?[ \t]*[（(](
 # which column of a documents row a pulled-out cell's note speaks of
 _NOTE_COLUMNS = ((re.compile(r"失效|废止"), ("repealed",)), (re.compile(r"修订|修改"), ("issued", "repealed")))
 MAX_READINGS = 4096  # past this many orderings the table is left unresolved, never searched longer
+MAX_STEPS = 200_000  # the search for orderings stops here (a region full of stray value rows)
 MIN_FRAGMENT = 3  # a label fragment shorter than this says nothing (其他, 公开)
 
 
@@ -229,21 +230,28 @@ def _orderings(allowed: list[set[int]], free: list[int]) -> list[tuple[int | Non
     """Every increasing placement of the items on free rows, each on a row it allows; when not
     all can be placed, those placing the most (the others left out as None)."""
     out: list[tuple[int | None, ...]] = []
+    steps = [0]
 
     def walk(i: int, after: int, acc: list[int | None], skips: int) -> None:
-        if len(out) > MAX_READINGS:
+        steps[0] += 1
+        if len(out) > MAX_READINGS or steps[0] > MAX_STEPS:
             return
         if i == len(allowed):
             out.append(tuple(acc))
             return
+        left = sum(1 for r in free if r > after)
+        if len(allowed) - i - skips > left:
+            return  # not enough rows left for the items that must be placed
         for r in free:
             if r > after and r in allowed[i]:
                 walk(i + 1, r, acc + [r], skips)
         if skips:
             walk(i + 1, after, acc + [None], skips - 1)
 
-    for skips in range(len(allowed) + 1):
+    for skips in range(max(0, len(allowed) - len(free)), len(allowed) + 1):
         walk(0, -1, [], skips)
+        if steps[0] > MAX_STEPS:
+            return []  # too many ways to try: the caller leaves these rows unresolved
         if out:
             return [o for o in out if o.count(None) == skips]
     return out
