@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pipeline.form import FormSpec, Row, TableSpec, form_spec
-from pipeline.identities import evaluate_table, identities_of
+from pipeline.identities import identities_of
 from pipeline.extract.meta import Section
 from pipeline.extract.cells import Cell, TableResult, Token
 from pipeline.extract import converter  # real converter Markdown: value rows matched to form rows
@@ -114,6 +114,8 @@ def _own_cells(text: str, toks: list[Token]) -> bool:
 def _drop_lone_numbers(text: str, toks: list[Token]) -> list[Token]:
     """A row printed as a pipe row takes no number standing alone on a line after it: that is
     a page number or a cell pulled out of another row (converter Markdown), not its value."""
+    if not toks or "|" not in text[toks[0].offset: toks[-1].offset] or "\n" not in text[toks[0].offset: toks[-1].offset]:
+        return toks  # no pipe row among lines, or every number on one line: nothing to drop
     lines = [_line_of(text, t.offset) for t in toks]
     if not any(line.lstrip().startswith("|") for line in lines):
         return toks
@@ -462,8 +464,15 @@ def _confirmed(table: TableSpec, result: TableResult) -> bool:
     """Every cell read and, where the table has identities, every instance holding."""
     if not all(c.how in ("read", "split") for c in result.cells):
         return False
-    results = evaluate_table(table, {(c.row_key, c.column_key): c.value for c in result.cells}, blanks=set())
-    return all(r.status == "ok" for r in results)
+    grid = {(c.row_key, c.column_key): c.value for c in result.cells}
+    for ident in identities_of(table):
+        for _, left, right in ident.instances:
+            values = [grid.get(k) for k in (*left, *right)]
+            if any(v is None for v in values):
+                return False  # a blank or absent cell: not confirmed by this instance
+            if sum(values[: len(left)]) != sum(values[len(left):]):
+                return False
+    return True
 
 
 def _prefer_converter(normal: TableResult, text: str, start: int, end: int, table: TableSpec) -> TableResult:
