@@ -69,3 +69,15 @@ def test_no_cell_outside_the_truth_is_read(read):
 def test_report_metadata(read):
     p, _, truth = read
     assert (p.report["year"], p.report["form"]) == (truth["year"], truth["form"])
+
+
+def test_section_headings_lost_too():
+    """The same text with the section headings 二、三、四 dropped (a converter that lost them):
+    the tables are framed by their own markers, every certain cell is still read right."""
+    text = (HERE / "shanghai_office_2025_md.txt").read_text(encoding="utf-8")
+    kept = "\n".join(ln for ln in text.split("\n") if not ln.startswith(("二、主动公开", "三、收到和处理", "四、政府信息公开行政复议")))
+    truth = json.loads((HERE / "shanghai_office_2025_md.truth.json").read_text(encoding="utf-8"))["shanghai_office_2025_md"]
+    got = {(c["table_name"], c["row_key"], c["column_key"]): c for c in process_bytes(kept.encode("utf-8"), "x.txt").cells}
+    want = truth_cells(truth)
+    assert not {k: got[k]["value"] for k, v in want.items() if not (got[k]["how"] == "read" and got[k]["value"] == v)}
+    assert all(got[k]["how"] == "unresolved" for k in OPEN)

@@ -18,7 +18,8 @@ per row with its own probability, so no two documents are laid out alike:
 * ``split_label``    — the label split over two cells (``| 缴纳费用、 | 行政机关不再处理其政 | 0 …``);
 * ``page_lines``     — page-number lines (``— 5 —``) between rows and inside tables;
 * ``many_tables``    — the table cut into small tables, headed 数据1 … 数据n (OCR) or repeated titles;
-* ``heading_bits``   — the row-group heading 三、本年度办理结果 as fragments between tables.
+* ``heading_bits``   — the row-group heading 三、本年度办理结果 as fragments between tables;
+* ``lost_headings``  — the section headings 二、三、四 lost (as images, or in a running header).
 
 The truth is every cell, except the cells a pulled-out row leaves open (its 本年废止, which the
 text cannot place): those are returned in ``open_cells`` and must not be read.
@@ -33,7 +34,7 @@ from pipeline.devtools.generate import BODIES, DISTRICTS, PLACES, SECTION_TITLES
 from pipeline.form import FORM_2019, FORM_2021, FormSpec
 
 RULES = ("plain_rows", "pulled_cells", "mangled_header", "group_fragment", "empty_cell", "orphan", "cut_label",
-         "split_label", "page_lines", "many_tables", "heading_bits")
+         "split_label", "page_lines", "many_tables", "heading_bits", "lost_headings")
 _GROUP_LABELS = {"withheld": "（三）不予公开", "unavailable": "（四）无法提供", "rejected": "（五）不予处理", "other": "（六）其他处理"}
 _HEADER_BITS = ("申请人情况", "法人或其他组织", "（本列数据的勾稽关系为：第一项加第二项之和，", "等于第三项加第四项之和）",
                 "自然人", "商业", "企业", "科研", "机构", "社会", "公益", "组织", "法律", "服务", "其他", "总计")
@@ -172,11 +173,12 @@ def generate(rng: random.Random, index: int, form: str | None = None, rules: tup
     w = _Writer(rng, rules)
     w.add("正文", f"{year} 年{organ}政府信息公开", "工作年度报告", intro, "", SECTION_TITLES[0], body, "")
     open_cells: set = set()
-    w.add(SECTION_TITLES[1])
+    lost = "lost_headings" in rules and rng.random() < 0.5
+    w.add("" if lost else SECTION_TITLES[1])
     _active(w, spec, truth, open_cells)
-    w.add("", SECTION_TITLES[2])
+    w.add("", "" if lost else SECTION_TITLES[2])
     _applications(w, spec, truth)
-    w.add("", SECTION_TITLES[3])
+    w.add("", "" if lost else SECTION_TITLES[3])
     _review(w, spec, truth)
     w.add(SECTION_TITLES[4], "一是政策解读形式不够丰富。", "", SECTION_TITLES[5], "本年度未收取信息处理费。")
     text = "\n".join(w.lines) + "\n"

@@ -495,16 +495,50 @@ def _prefer_converter(normal: TableResult, text: str, start: int, end: int, tabl
     return TableResult(conv.name, True, cells, conv.notes)
 
 
+_APPS_FIRST = re.compile(r"年[\s|]*新[\s|]*收")  # (本)年新收: labels are cut and split over cells
+_APPS_LAST = re.compile(r"转[\s|]*下[\s|]*年")  # (结)转下年(度)
+_REVIEW_HEAD = re.compile(r"^[^\n]{0,12}(?:行政复议|复议后起诉|未经复议)", re.M)
+_ACTIVE_MARK = re.compile(r"第二十条|信息内容|表二")
+_ACTIVE_FIRST_ROW = re.compile(r"^[|\s]*规\s*章(?:\s*\||[ \t]+\d)", re.M)  # the table's first row, as a cell
+_AFTER_REVIEW = re.compile(r"^[#\s*]*(?:五|六)\s*、", re.M)
+
+Region = tuple[int, int] | None
+
+
+def _marked_regions(text: str, active: Region, apps: Region, review: Region) -> tuple[Region, Region, Region]:
+    """The three regions, framed by the tables' own markers when the section headings do not
+    frame the applications table (a converter dropped or mangled them — ``三、本法提供`` cut out of
+    a label is not section 三): applications from its header (申请人情况) or first row (本年新收)
+    to the review table's header after its last row (结转下年度); 主动公开 before it from its
+    first 第二十条/信息内容/表二 or its first row (| 规章 |); the review table after it up to section 五 or 六."""
+    if apps is not None and _APPS_FIRST.search(text, *apps) and _APPS_LAST.search(text, *apps):
+        return active, apps, review
+    first = _APPS_FIRST.search(text)
+    last = _APPS_LAST.search(text, first.end()) if first else None
+    if last is None:
+        return active, apps, review
+    start = text.rfind("\n", 0, first.start()) + 1
+    header = text.rfind("申请人情况", max(0, start - 1500), start)
+    start = header if header >= 0 else start
+    head = _REVIEW_HEAD.search(text, last.end())
+    end = head.start() if head else len(text)
+    tail = _AFTER_REVIEW.search(text, end)
+    review_end = tail.start() if tail else min(len(text), end + 3000)
+    marks = [m.start() for m in (_ACTIVE_MARK.search(text, 0, start), _ACTIVE_FIRST_ROW.search(text, 0, start)) if m]
+    active_new = (min(marks), start) if marks else active
+    return active_new, (start, end), (end, review_end)
+
+
 def extract_tables(text: str, sections: list[Section], form_id: str) -> tuple[FormSpec, dict[str, TableResult]]:
     """All three tables of a 2019- or 2021-form report."""
-    apps_region = _region(text, sections, 3)
+    region, apps_region, review_region = _marked_regions(
+        text, _region(text, sections, 2, ("第二十条", "信息内容")), _region(text, sections, 3), _region(text, sections, 4))
     spec = form_spec(form_id, other_handling_undivided(text, apps_region))
     results: dict[str, TableResult] = {}
-    region = _region(text, sections, 2, ("第二十条", "信息内容"))
     for name, reg, fn in (
         ("active_disclosure", region, extract_labelled),
         ("applications", apps_region, extract_labelled),
-        ("review_litigation", _region(text, sections, 4), extract_review),
+        ("review_litigation", review_region, extract_review),
     ):
         table = spec.tables[name]
         if reg is None:
