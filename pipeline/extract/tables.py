@@ -511,8 +511,8 @@ def _marked_regions(text: str, active: Region, apps: Region, review: Region) -> 
     a label is not section 三): applications from its header (申请人情况) or first row (本年新收)
     to the review table's header after its last row (结转下年度); 主动公开 before it from its
     first 第二十条/信息内容/表二 or its first row (| 规章 |); the review table after it up to section 五 or 六."""
-    if apps is not None and _APPS_FIRST.search(text, *apps) and _APPS_LAST.search(text, *apps):
-        return active, apps, review
+    if apps is not None and _APPS_FIRST.search(text, *apps):
+        return active, apps, review  # the heading frames the table's start (its end: scrambled.true_end)
     first = _APPS_FIRST.search(text)
     last = _APPS_LAST.search(text, first.end()) if first else None
     if last is None:
