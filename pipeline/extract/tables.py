@@ -17,6 +17,7 @@ Every cell keeps its raw text, its line in the normalized text and how it was ob
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -114,12 +115,24 @@ def _own_cells(text: str, toks: list[Token]) -> bool:
 def _drop_lone_numbers(text: str, toks: list[Token]) -> list[Token]:
     """A row printed as a pipe row takes no number standing alone on a line after it: that is
     a page number or a cell pulled out of another row (converter Markdown), not its value."""
-    if not toks or "|" not in text[toks[0].offset: toks[-1].offset] or "\n" not in text[toks[0].offset: toks[-1].offset]:
+    if not toks:
+        return toks
+    span = text[toks[0].offset: toks[-1].offset]
+    if "|" not in span or "\n" not in span:
         return toks  # no pipe row among lines, or every number on one line: nothing to drop
-    lines = [_line_of(text, t.offset) for t in toks]
+    start = text.rfind("\n", 0, toks[0].offset) + 1
+    lines = text[start: text.find("\n", toks[-1].offset) % (len(text) + 1)].split("\n")
     if not any(line.lstrip().startswith("|") for line in lines):
         return toks
-    return [t for t, line in zip(toks, lines) if line.lstrip().startswith("|") or not _ALONE.match(line)]
+    starts = [start]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    keep = []
+    for t in toks:
+        line = lines[bisect_right(starts, t.offset) - 1]
+        if line.lstrip().startswith("|") or not _ALONE.match(line):
+            keep.append(t)
+    return keep
 
 
 def _row_cells(table: TableSpec, row: Row, toks: list[Token], text: str = "") -> tuple[list[Cell], list[tuple[int, ...]] | None]:
