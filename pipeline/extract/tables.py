@@ -478,14 +478,32 @@ def _confirmed(table: TableSpec, result: TableResult) -> bool:
     if not all(c.how in ("read", "split") for c in result.cells):
         return False
     grid = {(c.row_key, c.column_key): c.value for c in result.cells}
-    for ident in identities_of(table):
-        for _, left, right in ident.instances:
-            values = [grid.get(k) for k in (*left, *right)]
-            if any(v is None for v in values):
+    for left, right in _instances(table):
+        lsum = rsum = 0
+        for k in left:
+            v = grid.get(k)
+            if v is None:
                 return False  # a blank or absent cell: not confirmed by this instance
-            if sum(values[: len(left)]) != sum(values[len(left):]):
+            lsum += v
+        for k in right:
+            v = grid.get(k)
+            if v is None:
                 return False
+            rsum += v
+        if lsum != rsum:
+            return False
     return True
+
+
+_INSTANCES: dict[int, tuple[TableSpec, list]] = {}
+
+
+def _instances(table: TableSpec) -> list[tuple[tuple, tuple]]:
+    """(left cells, right cells) of every identity instance of the table, listed once."""
+    hit = _INSTANCES.get(id(table))
+    if hit is None or hit[0] is not table:
+        hit = _INSTANCES[id(table)] = (table, [(left, right) for ident in identities_of(table) for _, left, right in ident.instances])
+    return hit[1]
 
 
 def _prefer_converter(normal: TableResult, text: str, start: int, end: int, table: TableSpec) -> TableResult:
