@@ -6,7 +6,7 @@ low --max-memory, so the tests themselves stay small."""
 
 from __future__ import annotations
 
-import os
+import re
 import shutil
 import signal
 import subprocess
@@ -239,3 +239,40 @@ def test_sigterm_ends_the_run_within_10_s_while_a_worker_is_stuck_in_a_file(tmp_
     got = errors(db)
     assert got["a_forms.pdf"] in ("took more than 2 s to read: not read (--max-seconds)", "needed more than 1 GiB: not read (--max-memory)")
     assert all(got[n] is None for n in REAL)
+
+
+DAGSTER_RUN = """
+import sys
+import dagster as dg
+from assets.definitions import defs
+from assets.resources import GovReportStore
+store = GovReportStore(drop_dir=sys.argv[1], db_path=sys.argv[2], waivers_path=sys.argv[3], max_seconds=3600)
+result = defs.resolve_job_def("ingest_drop_folder").execute_in_process(
+    instance=dg.DagsterInstance.ephemeral(), resources={"govreport": store}, raise_on_error=False)
+failure = [e.step_failure_data.error.message for e in result.all_events if e.is_step_failure]
+print("success" if result.success else "failed: " + " ".join(failure))
+"""
+
+
+def test_terminate_on_a_dagster_run_ends_it_within_10_s(tmp_path):
+    """Dagster's Terminate interrupts the run's process with SIGINT (its termination thread
+    calls os.kill(pid, SIGINT)); the step then fails within seconds with what was kept."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "a_forms.pdf").write_bytes(crafted.pdf_nested_forms(7, 20))
+    for name in REAL:
+        shutil.copy(FIXTURES / name, drop / name)
+    db = tmp_path / "s.duckdb"
+    run = Tree([sys.executable, "-c", DAGSTER_RUN, str(drop), str(db), str(tmp_path / "waivers.csv")])
+    work = tmp_path / "s.duckdb.work"
+    started = run.wait(90, until=lambda: work.exists() and len(run.ps.children()) >= 2)
+    time.sleep(4)
+    assert started < 90 and run.proc.poll() is None
+    t = time.monotonic()
+    run.proc.send_signal(signal.SIGINT)
+    run.wait(30)
+    stopped = time.monotonic() - t
+    out, err = run.proc.communicate()
+    assert stopped < 10, (stopped, out, err[-2000:])
+    assert out.startswith("failed:") and re.search(r"stopped by SIGINT: \d files processed and committed, [1-4] left for the next run", out), (out, err[-2000:])
+    assert "a_forms.pdf" not in errors(db) and integrity_problems(db) == []

@@ -15,7 +15,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -44,6 +44,7 @@ class _Worker:
     conn: object  # the parent's end of the pipe
     slot: int
     ps: psutil.Process
+    base: int = 0  # resident memory right after the fork: pages shared with the writer, not the file's
     task: tuple | None = None  # (seq, task, skip) being worked on
     killed: tuple[int, str] | None = None  # (file index, reason) when the watchdog killed it
 
@@ -110,7 +111,12 @@ class WatchedPool:
         proc = self._ctx.Process(target=_serve, args=(child, self._state, slot, self._fn, self._init), daemon=True)
         proc.start()
         child.close()
-        return _Worker(proc, parent, slot, psutil.Process(proc.pid))
+        ps = psutil.Process(proc.pid)
+        try:
+            base = ps.memory_info().rss
+        except psutil.Error:
+            base = 0
+        return _Worker(proc, parent, slot, ps, base)
 
     def submit(self, seq: int, task: tuple) -> None:
         self._queue.append(_Pending(seq, task))
@@ -212,7 +218,7 @@ class WatchedPool:
                 if index < 0 or w.killed:
                     continue
                 reason = None
-                if rss[w.slot] > b.max_memory:
+                if rss[w.slot] - w.base > b.max_memory:  # a replacement forked from a large writer starts large
                     reason = over_memory(b.max_memory)
                 elif now - self._state[base + 1] > b.max_seconds:
                     try:
