@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         clean = store_rows(clean_db)
         print(f"folder: {entries} entries; clean run {clean_seconds:.1f} s, "
               f"{len(clean['documents'])} documents, {len(clean['report_cells'])} cells, {len(clean['refused_entries'])} refused")
-        kinds = ("processing", "after-commit", "continuity", "sigterm")
+        kinds = ("sigterm", "processing", "after-commit", "continuity")  # a stop first: on a fresh store it has work to stop
         kills = attempts = rounds = 0
         landed = {k: 0 for k in kinds}
         failures = []
