@@ -57,8 +57,20 @@ class _Pending:
     tries: int = 0
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the writer dies, even by SIGKILL, so no worker
+    outlives its run reading a file nobody waits for."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _serve(conn, state, slot: int, fn: Callable, initializer: Callable | None) -> None:
     """A worker's loop: receive (seq, task, skip), run fn with a progress callback, send the result."""
+    _die_with_parent()
     if initializer:
         initializer()
     base = slot * _SLOT
@@ -153,7 +165,7 @@ class WatchedPool:
                 if w.conn in ready:
                     try:
                         got_seq, result = w.conn.recv()
-                    except (EOFError, OSError):
+                    except Exception:  # noqa: BLE001 - killed mid-send: EOF, a cut pickle
                         self._lost(w)
                         continue
                     if isinstance(result, RuntimeError) and str(result).startswith("worker failed"):
