@@ -16,6 +16,11 @@ Prose comes from the text layer outside the tables, in reading order (top to bot
 Every output line keeps its page and box (``PdfText.places``), so a cell read from it can say
 where it was printed. A PDF with no text layer is refused ("image-only PDF: needs OCR"), never
 read as a report with empty tables; an encrypted or broken file gets its own clear error.
+
+pdfminer inflates every stream it touches whole and interprets every operator, so the file's
+budget (read/budget.py) is consulted first: its Flate streams are inflated in bounded pieces
+and counted (``check_streams``), the page content summed over pages (``check_content``), and
+the clock looked at between pages. What gets past these is held by the run's watchdog.
 """
 
 from __future__ import annotations

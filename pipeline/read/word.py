@@ -8,7 +8,8 @@ once; a ``w:vMerge`` continuation is a covered position (None). Deleted revision
 (``w:delText``) are not text; inserted ones are.
 
 A .docx is a ZIP: it is opened with limits on the member's size and on the compression ratio,
-and read in bounded chunks, so a zip bomb is refused rather than inflated into memory.
+and read in bounded chunks, so a zip bomb is refused rather than inflated into memory; its XML
+elements are counted before parsing, against the file's memory budget (read/budget.py).
 """
 
 from __future__ import annotations

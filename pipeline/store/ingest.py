@@ -3,8 +3,10 @@
 A file is read again only when its size or modification time changed; its content hash then
 decides whether it is new (process it), known under another name (a move or rename: only the
 file index changes) or changed (its old report is replaced). Workers process files in
-parallel; the single writer loads their results in batches, so memory is set by the batch
-size, not by the size of the folder.
+parallel, each file under its budget of time and memory (pool.py: a watchdog kills and
+replaces a worker over it, and the file is stored with the reason); the single writer loads
+their results in batches, so memory is set by the batch size, not by the size of the folder.
+A stop request commits what finished and drops the files in flight at once.
 """
 
 from __future__ import annotations
