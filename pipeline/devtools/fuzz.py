@@ -1,7 +1,11 @@
 """A hostile drop folder through the real command line: nothing may crash, hang or go missing.
 
 ``python -m pipeline.devtools.fuzz --files 10000`` (``make fuzz``) writes a temporary folder of real
-reports (tests/fixtures) and generated ones mixed with everything a drop folder meets —
+reports (tests/fixtures) and generated ones, PDFs and DOCX files mutated structurally
+(``mutate.py``: objects, streams, filters, page trees, nesting, xref; parts, XML, tables, ZIP
+headers — from the corpus PDF and rendered documents), the costly small files of issue 15
+(``crafted.py``: a 2 GB-inflating stream, 16 M glyphs, 200,000-deep nesting, nested forms, a
+million-cell DOCX), mixed with everything a drop folder meets —
 binary, empty, huge (sparse and dense) and truncated files, mixed encodings, NUL bytes, entity
 bombs and external entities, 100,000-deep nesting, rowspan/colspan 100000, PDFs/zips/images
 named .txt, odd names (spaces, quotes, newlines, leading dashes, 250 bytes, non-UTF-8 bytes),
@@ -9,7 +13,8 @@ symlinks of every kind (to /etc/passwd, /dev/zero, /proc/self/environ, dangling,
 and out of the folder), FIFOs, sockets, chmod-000 files, and files deleted or rewritten while
 the run reads them. It runs ``python -m pipeline ingest`` on it, samples the memory of the
 process and its workers, and prints: files in, documents out, crashes, hangs, lost files, one
-line per kind of refused entry with a sample, peak memory and time.
+line per kind of refused entry with a sample, the peak memory of the whole process tree
+(resident memory of the writer and its workers, summed; must stay under 1.5 GB) and time.
 
 Files in = file_index rows (one per regular file, each pointing at a document row, with an
 ``error`` when it could not be read) + refused_entries rows (links and other non-files); the
