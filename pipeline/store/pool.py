@@ -4,7 +4,9 @@ A parser is not trusted to return: pdfminer inflates and interprets whatever a P
 So the limits are held from outside. Each worker runs one task (a chunk of files) at a time
 and writes, in a shared array, which file of it it is reading and when it began (a few
 nanoseconds a file). A watchdog thread in the parent looks every 50 ms at each busy worker's
-resident memory and, past the file's seconds, its CPU time; a worker over its budget — or one
+resident memory — its growth since the watchdog first saw the file, so pages shared with the
+writer at the fork, or kept by the allocator after an earlier file, are not blamed on this
+one — and, past the file's seconds, its CPU time; a worker over its budget — or one
 that makes the whole process tree (parent + workers) exceed its ceiling — is killed with
 SIGKILL. The pool then starts a replacement and hands it the same task again with that file
 marked (``skip``): the file gets a document row with the one-line reason, the chunk's other
@@ -44,9 +46,10 @@ class _Worker:
     conn: object  # the parent's end of the pipe
     slot: int
     ps: psutil.Process
-    base: int = 0  # resident memory right after the fork: pages shared with the writer, not the file's
+    base: int = 0  # resident memory when the watchdog first saw the current file: not the file's
     task: tuple | None = None  # (seq, task, skip) being worked on
     killed: tuple[int, str] | None = None  # (file index, reason) when the watchdog killed it
+    seen: tuple = ()  # the file `base` was measured for: (task, index)
 
 
 @dataclass
@@ -123,12 +126,7 @@ class WatchedPool:
         proc = self._ctx.Process(target=_serve, args=(child, self._state, slot, self._fn, self._init), daemon=True)
         proc.start()
         child.close()
-        ps = psutil.Process(proc.pid)
-        try:
-            base = ps.memory_info().rss
-        except psutil.Error:
-            base = 0
-        return _Worker(proc, parent, slot, ps, base)
+        return _Worker(proc, parent, slot, psutil.Process(proc.pid))
 
     def submit(self, seq: int, task: tuple) -> None:
         self._queue.append(_Pending(seq, task))
@@ -229,8 +227,10 @@ class WatchedPool:
                 index = int(self._state[base])
                 if index < 0 or w.killed:
                     continue
+                if w.seen != (id(w.task), index):  # a new file: what the worker holds already is not its cost
+                    w.seen, w.base = (id(w.task), index), rss[w.slot]
                 reason = None
-                if rss[w.slot] - w.base > b.max_memory:  # a replacement forked from a large writer starts large
+                if rss[w.slot] - w.base > b.max_memory:
                     reason = over_memory(b.max_memory)
                 elif now - self._state[base + 1] > b.max_seconds:
                     try:
