@@ -74,7 +74,6 @@ class RunSummary:
     refused: list[Refusal] = field(default_factory=list)  # entries not read, each with its reason
     interrupted: str = ""  # "SIGINT"/"SIGTERM" when a signal stopped the run (what had finished was committed)
     left: int = 0  # files in flight or not started when a stop came: left for the next run
-    over_budget: int = 0  # files stopped by the watchdog (time, memory) or whose reader crashed
     workers_replaced: int = 0
     tree_peak_bytes: int = 0  # the largest resident memory of parent + workers the watchdog saw
     continuity_report_ids: list[str] = field(default_factory=list)  # reports whose cross-report checks were redone
