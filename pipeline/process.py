@@ -126,6 +126,9 @@ def process_bytes(data: bytes, source_path: str, budget: Budget = DEFAULT) -> Pr
     except DecodeError as exc:
         doc["error"] = str(exc)
         return Processed(doc, report, checks=_check_rows(report_id, _unreadable(CheckResult("document_readable", False, "error", "text or HTML", "unreadable", source_path, str(exc)))))
+    except Exception as exc:  # noqa: BLE001 - a reader bug on one file must not stop the run (make fuzz found a zlib.error)
+        doc["error"] = f"not read: the reader failed ({type(exc).__name__}: {exc})"[:500]
+        return Processed(doc, report, checks=_check_rows(report_id, _unreadable(CheckResult("document_readable", False, "error", "a readable file", "reader failed", source_path, doc["error"]))))
     doc["encoding"] = decoded.encoding
     doc["raw_text"] = decoded.text
     try:

@@ -58,6 +58,8 @@ def test_a_structurally_mutated_pdf_is_read_or_refused_in_one_line(seed, base):
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(seed=st.integers(0, 2**32 - 1), base=st.integers(0, 1))
 @example(seed=11, base=0)
+@example(seed=20, base=0)  # make fuzz: a flipped deflate byte raised zlib.error out of the reader and failed the run
+@example(seed=26, base=0)  # the same, "invalid distance too far back"
 def test_a_structurally_mutated_docx_is_read_or_refused_in_one_line(seed, base):
     kind, data = mutate_docx(random.Random(seed), bases("docx")[base])
     _read("docx", data)

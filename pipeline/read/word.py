@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from lxml import etree
@@ -81,7 +82,7 @@ def _document_xml(data: bytes, max_xml: int = MAX_XML_BYTES) -> bytes:
                         raise DocxError(f"refused DOCX: word/document.xml inflates past {max_xml} bytes (zip-bomb limit)")
         except DocxError:
             raise
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError, ValueError) as exc:  # zlib.error: found by make fuzz (a flipped byte in the deflate data)
             raise DocxError(f"broken DOCX: word/document.xml cannot be inflated ({type(exc).__name__}: {exc})") from None
     return bytes(out)
 
