@@ -40,7 +40,7 @@ def _read(kind: str, data: bytes) -> None:
     if error is None:
         assert got.document["normalized_text"] is not None
     else:
-        assert "\n" not in error and not error.startswith("extraction failed"), error
+        assert "\n" not in error and not error.startswith(("extraction failed", "not read: the reader failed")), error  # the run's safety net, not an answer
         assert [c["passed"] for c in got.checks if c["check_name"] == "document_readable"] == [False]
 
 
@@ -48,6 +48,9 @@ def _read(kind: str, data: bytes) -> None:
 @given(seed=st.integers(0, 2**32 - 1), base=st.integers(0, 2))
 @example(seed=3, base=0)
 @example(seed=7, base=1)
+@example(seed=9, base=2)  # found by scanning mutations: pdfplumber's close() raised over our error (broken /Count)
+@example(seed=142, base=1)  # the same, a bounding box that is not numbers
+@example(seed=146, base=1)  # the same, a TypeError
 def test_a_structurally_mutated_pdf_is_read_or_refused_in_one_line(seed, base):
     rng = random.Random(seed)
     kind, data = mutate_pdf(rng, bases("pdf")[base])

@@ -28,6 +28,7 @@ from __future__ import annotations
 import io
 import re
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pipeline.read.budget import DEFAULT, Budget, OverBudget, size_text
@@ -87,7 +88,7 @@ def read_pdf(data: bytes, budget: Budget = DEFAULT) -> PdfText:
         raise PdfError(_open_error(exc.args[0] if exc.args else exc)) from None
     except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds for a broken file
         raise PdfError(_open_error(exc)) from None
-    with pdf:
+    with _closing(pdf):
         try:
             n_pages = len(pdf.pages)
         except Exception as exc:  # noqa: BLE001
@@ -186,6 +187,20 @@ def check_content(pages, budget: Budget) -> None:
         if total > budget.max_content:
             raise OverBudget(f"PDF pages hold more than {size_text(budget.max_content)} of drawing operators "
                              f"(by page {number} of {len(pages)}): not read (--max-memory)")
+
+
+@contextmanager
+def _closing(pdf):
+    """Close the PDF without letting close() hide the reason: pdfplumber's close() walks the
+    pages again, so on a broken page tree it raises its own exception over ours (found by
+    make fuzz's structural mutations: a flipped /Count, a bad bounding box)."""
+    try:
+        yield pdf
+    finally:
+        try:
+            pdf.close()
+        except Exception:  # noqa: BLE001 - the file is broken; the error already raised says how
+            pass
 
 
 def _open_error(exc) -> str:
