@@ -154,7 +154,9 @@ def test_a_worker_over_its_memory_is_killed_replaced_and_its_file_marked():
         done = []
         while not done and time.monotonic() - t < 30:
             done = pool.poll()
-        assert done == [(0, ["read", "needed more than 128 MiB: not read (--max-memory)", "read"])]
+        assert len(done) == 1 and done[0][0] == 0 and done[0][1][0::2] == ["read", "read"]
+        # its own limit, or the tree's ceiling first when the parent (here pytest) is large
+        assert re.fullmatch(r"needed more than (128 MiB|\d+ MiB while the run held .* in all \(ceiling 448 MiB\)): not read \(--max-memory\)", done[0][1][1]), done
         assert pool.replaced == 1
         assert time.monotonic() - t < 4  # found within a few ticks, not after the 5 s the file would take
     finally:

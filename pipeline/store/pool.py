@@ -8,7 +8,8 @@ resident memory — its growth since the watchdog first saw the file, so pages s
 writer at the fork, or kept by the allocator after an earlier file, are not blamed on this
 one — and, past the file's seconds, its CPU time; a worker over its budget — or one
 that makes the whole process tree (parent + workers) exceed its ceiling — is killed with
-SIGKILL. The pool then starts a replacement and hands it the same task again with that file
+SIGKILL (the tree: the writer's resident memory plus what each worker added since its fork).
+The pool then starts a replacement and hands it the same task again with that file
 marked (``skip``): the file gets a document row with the one-line reason, the chunk's other
 files are read again, and nothing else is lost. A worker that dies on its own (a crash in C
 code, the kernel's OOM killer) is handled the same way, with the signal as the reason.
@@ -50,6 +51,7 @@ class _Worker:
     task: tuple | None = None  # (seq, task, skip) being worked on
     killed: tuple[int, str] | None = None  # (file index, reason) when the watchdog killed it
     seen: tuple = ()  # the file `base` was measured for: (task, index)
+    forked: int = 0  # resident memory right after the fork: pages it shares with the writer
 
 
 @dataclass
@@ -126,7 +128,12 @@ class WatchedPool:
         proc = self._ctx.Process(target=_serve, args=(child, self._state, slot, self._fn, self._init), daemon=True)
         proc.start()
         child.close()
-        return _Worker(proc, parent, slot, psutil.Process(proc.pid))
+        ps = psutil.Process(proc.pid)
+        try:
+            forked = ps.memory_info().rss
+        except psutil.Error:
+            forked = 0
+        return _Worker(proc, parent, slot, ps, forked=forked)
 
     def submit(self, seq: int, task: tuple) -> None:
         self._queue.append(_Pending(seq, task))
@@ -217,10 +224,13 @@ class WatchedPool:
                 except psutil.Error:
                     rss[w.slot] = 0
             try:
-                total = self._me.memory_info().rss + sum(rss.values())
+                mine = self._me.memory_info().rss
             except psutil.Error:
-                total = sum(rss.values())
-            self.tree_peak = max(self.tree_peak, total)
+                mine = 0
+            self.tree_peak = max(self.tree_peak, mine + sum(rss.values()))  # as `make fuzz` measures it
+            # the ceiling counts what the workers added since their fork: the pages they share
+            # with the writer are counted once (a writer inside Dagster or pytest is large)
+            total = mine + sum(max(0, rss[w.slot] - w.forked) for w in workers)
             now = time.monotonic()
             for w in workers:
                 base = w.slot * _SLOT
@@ -242,11 +252,11 @@ class WatchedPool:
                 if reason:
                     self._kill(w, index, reason)
             if total > self.tree_ceiling:
-                busy = [w for w in workers if self._state[w.slot * _SLOT] >= 0 and not w.killed and rss[w.slot] > TREE_MARGIN // 2]
+                busy = [w for w in workers if self._state[w.slot * _SLOT] >= 0 and not w.killed and rss[w.slot] - w.forked > TREE_MARGIN // 2]
                 if busy:
-                    w = max(busy, key=lambda w: rss[w.slot])
+                    w = max(busy, key=lambda w: rss[w.slot] - w.forked)
                     note = f" while the run held {size_text(total)} in all (ceiling {size_text(self.tree_ceiling)})"
-                    self._kill(w, int(self._state[w.slot * _SLOT]), over_memory(rss[w.slot], note))
+                    self._kill(w, int(self._state[w.slot * _SLOT]), over_memory(max(rss[w.slot] - w.base, 0), note))
 
     def _kill(self, w: _Worker, index: int, reason: str) -> None:
         w.killed = (index, reason)
