@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipeline.read.budget import DEFAULT_MAX_MEMORY, DEFAULT_MAX_SECONDS, Budget
 from pipeline.store.waivers import default_waivers_path
 
 
@@ -21,6 +22,12 @@ class GovReportStore(dg.ConfigurableResource):
     batch_size: int = 500
     workers: int = 0  # 0: all cores
     lock_wait_seconds: float = 600.0  # a run queued behind another writer waits this long
+    max_seconds: float = DEFAULT_MAX_SECONDS  # CPU seconds one file may take (the command line's --max-seconds)
+    max_memory_mib: int = DEFAULT_MAX_MEMORY >> 20  # memory one file may need, MiB (--max-memory); the run stays under it + 320 MiB
+
+    def budget(self) -> Budget:
+        """What one file may cost (read/budget.py); a file over it is stored with the reason."""
+        return Budget(max_seconds=self.max_seconds, max_memory=self.max_memory_mib << 20)
 
     def resolved_drop_dir(self) -> str:
         return self.drop_dir or os.environ.get("GOVREPORT_DROP_DIR", "examples/drop")

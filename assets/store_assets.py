@@ -133,9 +133,13 @@ def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore
     db = govreport.resolved_db_path()
     try:
         summary = run_ingest(govreport.resolved_drop_dir(), db, batch_size=govreport.batch_size, workers=govreport.workers or None,
-                             wait_seconds=govreport.lock_wait_seconds, waivers_path=govreport.resolved_waivers_path())
+                             wait_seconds=govreport.lock_wait_seconds, waivers_path=govreport.resolved_waivers_path(),
+                             budget=govreport.budget())
     except StoreBusy as exc:
         raise dg.Failure(description=str(exc)) from None
+    if summary.interrupted:  # Terminate (SIGINT) or SIGTERM: what finished is committed, nothing else is done
+        raise dg.Failure(description=f"stopped by {summary.interrupted}: {summary.processed} files processed and committed, "
+                                     f"{summary.left} left for the next run", allow_retries=False)
     con = connect(db, read_only=True)
     try:
         counts = _one_row(con, "select_stage_counts")

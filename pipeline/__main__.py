@@ -10,6 +10,7 @@ import argparse
 import signal
 import sys
 
+from pipeline.read.budget import DEFAULT_MAX_MEMORY, DEFAULT_MAX_SECONDS, Budget, parse_size, size_text
 from pipeline.read.dropfolder import DEFAULT_MAX_BYTES, one_line
 from pipeline.store.ingest import DEFAULT_BATCH, run_ingest
 from pipeline.store.summary import store_summary
@@ -28,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     ing.add_argument("--quiet", action="store_true")
     ing.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
                      help=f"files larger than this are not read: stored with an error row (default: {DEFAULT_MAX_BYTES:,})")
+    ing.add_argument("--max-seconds", type=float, default=DEFAULT_MAX_SECONDS,
+                     help=f"a file whose reading takes more CPU seconds than this is stopped and stored with an error row (default: {DEFAULT_MAX_SECONDS:g})")
+    ing.add_argument("--max-memory", type=parse_size, default=DEFAULT_MAX_MEMORY, metavar="SIZE",
+                     help=f"a file needing more memory than this (e.g. 1GiB, 512MiB) is stopped and stored with an error row; "
+                          f"the run as a whole stays under it plus 320 MiB (default: {size_text(DEFAULT_MAX_MEMORY)})")
     ing.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                      help="when another run is writing the store, wait this long for it (default: exit at once)")
     ing.add_argument("--waivers", default=None, help="waivers file (default: waivers.csv beside the drop folder)")
@@ -42,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         summary = run_ingest(args.drop_dir, args.db, batch_size=args.batch_size, workers=args.workers, progress=progress,
-                             wait_seconds=args.wait, waivers_path=args.waivers, max_bytes=args.max_bytes)
+                             wait_seconds=args.wait, waivers_path=args.waivers, max_bytes=args.max_bytes,
+                             budget=Budget(max_seconds=args.max_seconds, max_memory=args.max_memory))
     except StoreBusy as exc:
         print(exc, file=sys.stderr)
         return 3
@@ -58,8 +65,12 @@ def main(argv: list[str] | None = None) -> int:
               "every one with its reason in the table refused_entries")
         for r in summary.refused[:5]:
             print(f"  {one_line(r.source_path)}: {r.reason}")
+    if summary.workers_replaced:
+        print(f"budgets: {summary.workers_replaced} file(s) stopped over --max-seconds/--max-memory (or crashed their reader), "
+              "each stored with its reason; their workers were replaced")
     if summary.interrupted:
-        print(f"stopped by {summary.interrupted}: the batch in hand was committed ({summary.processed} files processed); "
+        print(f"stopped by {summary.interrupted}: {summary.processed} files processed and committed; "
+              f"{summary.left} left for the next run (files in flight were dropped, not marked as errors); "
               "run again to continue", file=sys.stderr)
     print(store_summary(args.db))
     if summary.interrupted:

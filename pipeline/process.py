@@ -23,6 +23,7 @@ from pipeline.check.report_checks import (
     prose_consistency,
     prose_sums,
 )
+from pipeline.read.budget import DEFAULT, Budget
 from pipeline.read.decode import DecodeError, decode_bytes, html_to_text
 from pipeline.read.formats import page_index, read_binary
 from pipeline.extract.tables import extract_tables
@@ -100,9 +101,11 @@ def _check_rows(report_id: str, results: list[CheckResult]) -> list[dict]:
     ]
 
 
-def process_bytes(data: bytes, source_path: str) -> Processed:
+def process_bytes(data: bytes, source_path: str, budget: Budget = DEFAULT) -> Processed:
     """Decode, normalize, understand, extract and check one file. Never raises for bad
-    input: an unreadable file becomes a document row with its error and a failed check."""
+    input: an unreadable file becomes a document row with its error and a failed check. The
+    readers consult `budget` before inflating or interpreting (read/budget.py); its hard limits
+    are held by the run's watchdog, which calls ``unreadable_file`` for a file over them."""
     document_id = hashlib.sha256(data).hexdigest()
     report_id = report_id_for(document_id)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -118,11 +121,14 @@ def process_bytes(data: bytes, source_path: str) -> Processed:
     }
     t0 = perf_counter()
     try:
-        binary = read_binary(data, PurePosixPath(source_path).suffix)  # PDF, DOCX; refused formats raise
+        binary = read_binary(data, PurePosixPath(source_path).suffix, budget.start())  # PDF, DOCX; refused formats raise
         decoded = binary.decoded if binary else decode_bytes(data, PurePosixPath(source_path).suffix)
     except DecodeError as exc:
         doc["error"] = str(exc)
         return Processed(doc, report, checks=_check_rows(report_id, _unreadable(CheckResult("document_readable", False, "error", "text or HTML", "unreadable", source_path, str(exc)))))
+    except Exception as exc:  # noqa: BLE001 - a reader bug on one file must not stop the run (make fuzz found a zlib.error)
+        doc["error"] = f"not read: the reader failed ({type(exc).__name__}: {exc})"[:500]
+        return Processed(doc, report, checks=_check_rows(report_id, _unreadable(CheckResult("document_readable", False, "error", "a readable file", "reader failed", source_path, doc["error"]))))
     doc["encoding"] = decoded.encoding
     doc["raw_text"] = decoded.text
     try:
@@ -213,7 +219,8 @@ def _not_applicable(form: str, not_report: str | None = None) -> list[CheckResul
     return [CheckResult(n, True, "warn", None, None, None, why) for n in (*IDENTITY_NAMES, "tables_complete", "split_resolution", "blank_cells")]
 
 
-def unreadable_file(document_id: str, source_path: str, size_bytes: int, error: str) -> Processed:
+def unreadable_file(document_id: str, source_path: str, size_bytes: int, error: str,
+                    expected: str = "a regular file within the size limit") -> Processed:
     """A file the drop-folder rules kept from being read (over the size limit, vanished or no
     longer a regular file after the scan): a document row with its error and the failed
     readability check, like an undecodable file, so no entry is lost from the store."""
@@ -228,5 +235,5 @@ def unreadable_file(document_id: str, source_path: str, size_bytes: int, error: 
         "form_basis": None, "source_script": None, "status": "error", "title": None, "source_path": source_path,
         "partition_key": partition_key(None, None, document_id, source_path), "cells_digest": "",
     }
-    failure = CheckResult("document_readable", False, "error", "a regular file within the size limit", "not read", source_path, error)
+    failure = CheckResult("document_readable", False, "error", expected, "not read", source_path, error)
     return Processed(doc, report, checks=_check_rows(report_id, _unreadable(failure)))

@@ -7,7 +7,10 @@ process group (the writer and its workers) at random moments of three kinds:
 
 * ``processing`` — a random delay into the run, while workers extract and batches load;
 * ``after-commit`` — right after a batch commit is reported (between batch commits);
-* ``continuity`` — right after the last batch commit, when the cross-report step runs.
+* ``continuity`` — right after the last batch commit, when the cross-report step runs;
+* ``sigterm`` — not a kill: SIGTERM to the writer alone (as ``timeout`` sends it) a random
+  delay into the run; it must exit within STOP_SECONDS, having committed what finished and
+  killed its workers (none may outlive it); the time from signal to exit is printed.
 
 After the kills a plain rerun finishes the store; it must then hold exactly the clean run's
 rows — what readers open, the ``--db`` path — compared table by table with timestamps
@@ -34,6 +37,7 @@ import duckdb
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 SKIP_COLUMNS = {"ingested_at"}  # when a row was written, not what it says
 SKIP_TABLES = {"store_info"}  # the store's own bookkeeping
+STOP_SECONDS = 10.0  # a stop request must end the run within this (issue 15)
 
 
 def store_rows(db: str | Path) -> dict[str, list[tuple]]:
@@ -147,6 +151,8 @@ def killed_run(drop: Path, db: Path, batch: int, how: str, rng: random.Random, c
     os.set_blocking(proc.stderr.fileno(), False)
     buf = b""
     deadline = time.monotonic() + (rng.uniform(0.3, 1.0) * clean_seconds if how == "processing" else 10 * clean_seconds + 30)
+    if how == "sigterm":
+        return _stopped_run(proc, rng.uniform(0.3, 1.0) * clean_seconds)
     target_commits = rng.randint(1, 3)
     commits = 0
     where = ""
@@ -181,6 +187,31 @@ def killed_run(drop: Path, db: Path, batch: int, how: str, rng: random.Random, c
     return "finished first"
 
 
+def _stopped_run(proc: subprocess.Popen, delay: float) -> str:
+    """SIGTERM to the writer after `delay` s; "stopped in X s" or "NOT stopped …"."""
+    import psutil
+
+    time.sleep(delay)
+    if proc.poll() is not None:
+        proc.wait()
+        return "finished first"
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    t = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return f"NOT stopped within {STOP_SECONDS:g} s of SIGTERM"
+    seconds = time.monotonic() - t
+    left = [w.pid for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+    if left:
+        os.killpg(proc.pid, signal.SIGKILL)
+        return f"NOT stopped: workers {left} outlived the writer"
+    return f"stopped {seconds:.2f} s after SIGTERM (exit {proc.returncode}), {delay:.2f} s in"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=24)
@@ -199,23 +230,28 @@ def main(argv: list[str] | None = None) -> int:
         clean = store_rows(clean_db)
         print(f"folder: {entries} entries; clean run {clean_seconds:.1f} s, "
               f"{len(clean['documents'])} documents, {len(clean['report_cells'])} cells, {len(clean['refused_entries'])} refused")
-        kinds = ("processing", "after-commit", "continuity")
+        kinds = ("sigterm", "processing", "after-commit", "continuity")  # a stop first: on a fresh store it has work to stop
         kills = attempts = rounds = 0
         landed = {k: 0 for k in kinds}
         failures = []
+        stops: list[float] = []
         while kills < args.kills and attempts < 4 * args.kills:
             rounds += 1
             db = tmp / f"round{rounds}.duckdb"
-            for _ in range(3):  # one kill of each kind per store, then a rerun
+            for _ in range(len(kinds)):  # one kill (or stop) of each kind per store, then a rerun
                 how = kinds[attempts % len(kinds)]
                 attempts += 1
                 where = killed_run(drop, db, args.batch_size, how, rng, clean_seconds)
+                if where.startswith("NOT stopped"):
+                    failures.append(where)
                 if where != "finished first":
                     kills += 1
                     landed[how] += 1
+                    if how == "sigterm" and not where.startswith("NOT"):
+                        stops.append(float(where.split()[1]))
                 if how == "continuity" and where != "finished first":
                     where += f": {_missing_continuity(db)} reports left without continuity rows"
-                print(f"  round {rounds}: SIGKILL {kills:>2} ({how}): {where}", flush=True)
+                print(f"  round {rounds}: {'SIGTERM' if how == 'sigterm' else 'SIGKILL'} {kills:>2} ({how}): {where}", flush=True)
                 if kills >= args.kills:
                     break
             done = subprocess.run(_cli(drop, db, args.batch_size), capture_output=True, text=True)
@@ -227,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"round {rounds}: rerun " + ("identical to the clean run" if not diff else "DIFFERS: " + "; ".join(diff)), flush=True)
             failures += diff
         print(f"kills by kind: " + ", ".join(f"{k}: {n}" for k, n in landed.items()))
+        if stops:
+            print(f"SIGTERM to exit: {len(stops)} stops, longest {max(stops):.2f} s, mean {sum(stops) / len(stops):.2f} s (limit {STOP_SECONDS:g} s)")
         if failures:
             print(f"{kills} kills in {rounds} rounds: NOT identical to a clean run")
             return 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pipeline.read.budget import DEFAULT, Budget
 from pipeline.read.decode import DecodeError, Decoded
 
 SAVE_AS = "save it as PDF or DOCX"
@@ -33,21 +34,22 @@ class Read:
     places: list | None
 
 
-def read_binary(data: bytes, suffix: str) -> Read | None:
-    """Read a PDF or DOCX; raise DecodeError for a document format we do not read; return
-    None for anything else (text and HTML: ``decode_bytes`` takes over)."""
+def read_binary(data: bytes, suffix: str, budget: Budget = DEFAULT) -> Read | None:
+    """Read a PDF or DOCX within the file's budget; raise DecodeError for a document format we
+    do not read (OverBudget for one over its budget); return None for anything else (text and
+    HTML: ``decode_bytes`` takes over, bounded by the size limit and libxml2's limits)."""
     suffix = suffix.lower()
     if data.startswith(b"%PDF") or (suffix == ".pdf" and b"%PDF-" in data[:1024]):
         from pipeline.read.pdf import read_pdf
 
-        got = read_pdf(data)
+        got = read_pdf(data, budget)
         return Read(Decoded(got.text, f"pdf text layer ({got.pages} pages, {got.tables} tables)", False), got.places)
     if suffix == ".pdf":
         raise DecodeError("broken PDF: no %PDF header")
     if data.startswith(b"PK\x03\x04") and (suffix == ".docx" or _is_docx(data)):
         from pipeline.read.word import read_docx
 
-        got = read_docx(data)
+        got = read_docx(data, budget)
         return Read(Decoded(got.text, f"docx ({got.tables} tables)", False), None)
     if suffix == ".docx":
         raise DecodeError("broken DOCX: not a ZIP package")

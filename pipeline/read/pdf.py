@@ -16,14 +16,22 @@ Prose comes from the text layer outside the tables, in reading order (top to bot
 Every output line keeps its page and box (``PdfText.places``), so a cell read from it can say
 where it was printed. A PDF with no text layer is refused ("image-only PDF: needs OCR"), never
 read as a report with empty tables; an encrypted or broken file gets its own clear error.
+
+pdfminer inflates every stream it touches whole and interprets every operator, so the file's
+budget (read/budget.py) is consulted first: its Flate streams are inflated in bounded pieces
+and counted (``check_streams``), the page content summed over pages (``check_content``), and
+the clock looked at between pages. What gets past these is held by the run's watchdog.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from pipeline.read.budget import DEFAULT, Budget, OverBudget, size_text
 from pipeline.read.decode import DecodeError
 from pipeline.read.grid import NUMBER, clean_cell, grid_lines
 
@@ -69,18 +77,21 @@ class _Line:
     place: Place
 
 
-def read_pdf(data: bytes) -> PdfText:
-    """Read a PDF's text layer and ruled tables. Raises PdfError with a reason a user can act on."""
+def read_pdf(data: bytes, budget: Budget = DEFAULT) -> PdfText:
+    """Read a PDF's text layer and ruled tables. Raises PdfError with a reason a user can act on,
+    OverBudget (before anything is inflated or interpreted) when the file would cost more than
+    its budget."""
     import pdfplumber
     from pdfplumber.utils.exceptions import PdfminerException
 
+    check_streams(data, budget)
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except PdfminerException as exc:
         raise PdfError(_open_error(exc.args[0] if exc.args else exc)) from None
     except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds for a broken file
         raise PdfError(_open_error(exc)) from None
-    with pdf:
+    with _closing(pdf):
         try:
             n_pages = len(pdf.pages)
         except Exception as exc:  # noqa: BLE001
@@ -92,14 +103,18 @@ def read_pdf(data: bytes) -> PdfText:
         pages: list[list[_Line | _Table]] = []
         chars = images = cid = 0
         try:
+            check_content(pdf.pages, budget)
             for number, page in enumerate(pdf.pages, 1):
+                budget.check_time(f"page {number} of {n_pages}")
                 chars += sum(1 for c in page.chars if not c["text"].isspace())
                 images += len(page.images)
                 cid += sum(1 for c in page.chars if c["text"].startswith("(cid:"))
                 pages.append(_page_elements(page, number) if page.chars else [])
                 page.flush_cache()
-        except PdfError:
+        except (PdfError, OverBudget):
             raise
+        except RecursionError:
+            raise PdfError(f"broken PDF: page {len(pages) + 1} nests its objects too deeply to read") from None
         except Exception as exc:  # noqa: BLE001 - a broken content stream
             raise PdfError(f"broken PDF: page {len(pages) + 1} cannot be read ({type(exc).__name__}: {exc})") from None
     if chars == 0 or (images and chars < _SCANNED_CHARS * n_pages):
@@ -107,6 +122,88 @@ def read_pdf(data: bytes) -> PdfText:
     if cid > chars / 2:
         raise PdfError("PDF text layer has no Unicode mapping (fonts without ToUnicode): needs OCR")
     return _render(pages, n_pages)
+
+
+_STREAM = re.compile(rb"stream\r?\n")
+_WINDOW = 4096  # bytes before a stream keyword searched for its dictionary
+_PIECE = 1 << 20  # inflate output is looked at a MiB at a time, never kept
+
+
+def check_streams(data: bytes, budget: Budget) -> None:
+    """Inflate every Flate stream of the file in bounded pieces, keeping nothing, and refuse the
+    file once its content would inflate past the budget: pdfminer inflates each stream it
+    touches whole, in memory (a 2 MB stream can become 2 GB). Images are counted apart, against
+    the whole memory budget: pdfminer never inflates them, a renderer (OCR) would. Costs ~1 ms
+    a MB of inflated content on a real report; other filters are left to the watchdog (LZW and
+    RunLength inflate far less per byte)."""
+    content = images = 0
+    for m in _STREAM.finditer(data):
+        head = data[max(0, m.start() - _WINDOW): m.start()]
+        obj = head.rfind(b"obj")
+        head = head[obj:] if obj >= 0 else head
+        if b"/FlateDecode" not in head and b"/Fl " not in head and b"/Fl]" not in head:
+            continue
+        image = b"/Image" in head
+        limit = (budget.max_memory - images) if image else (budget.max_inflate - content)
+        got = _inflated_size(data, m.end(), limit)
+        if image:
+            images += got
+            if images > budget.max_memory:
+                raise OverBudget(f"PDF images would inflate past {size_text(budget.max_memory)}: not read (--max-memory)")
+        else:
+            content += got
+            if content > budget.max_inflate:
+                raise budget.refuse_inflate("PDF content")
+
+
+def _inflated_size(data: bytes, start: int, limit: int) -> int:
+    """Bytes the zlib stream at `start` inflates to, counting stops just past `limit`. A broken
+    stream counts what came out before the damage (pdfminer reads the same)."""
+    d = zlib.decompressobj()
+    out = 0
+    pos = start
+    while (pos < len(data) or d.unconsumed_tail) and not d.eof and out <= limit:
+        piece = d.unconsumed_tail
+        if not piece:
+            piece = data[pos: pos + _PIECE]
+            pos += len(piece)
+        try:
+            out += len(d.decompress(piece, _PIECE))
+        except zlib.error:
+            break
+    return out
+
+
+def check_content(pages, budget: Budget) -> None:
+    """Refuse a PDF whose pages would make the interpreter run through more page content than
+    the budget allows, summed over pages (a stream shared by many pages is interpreted for
+    each): a 65 KB file of 400 pages sharing one stream of 40,000 glyphs is 16 M glyphs.
+    The streams are already bounded by check_streams, so reading their lengths is cheap."""
+    from pdfminer.pdftypes import resolve1
+
+    total = 0
+    for number, page in enumerate(pages, 1):
+        for stream in page.page_obj.contents or []:
+            stream = resolve1(stream)
+            get = getattr(stream, "get_data", None)
+            total += len(get()) if get else 0
+        if total > budget.max_content:
+            raise OverBudget(f"PDF pages hold more than {size_text(budget.max_content)} of drawing operators "
+                             f"(by page {number} of {len(pages)}): not read (--max-memory)")
+
+
+@contextmanager
+def _closing(pdf):
+    """Close the PDF without letting close() hide the reason: pdfplumber's close() walks the
+    pages again, so on a broken page tree it raises its own exception over ours (found by
+    make fuzz's structural mutations: a flipped /Count, a bad bounding box)."""
+    try:
+        yield pdf
+    finally:
+        try:
+            pdf.close()
+        except Exception:  # noqa: BLE001 - the file is broken; the error already raised says how
+            pass
 
 
 def _open_error(exc) -> str:

@@ -8,23 +8,27 @@ once; a ``w:vMerge`` continuation is a covered position (None). Deleted revision
 (``w:delText``) are not text; inserted ones are.
 
 A .docx is a ZIP: it is opened with limits on the member's size and on the compression ratio,
-and read in bounded chunks, so a zip bomb is refused rather than inflated into memory.
+and read in bounded chunks, so a zip bomb is refused rather than inflated into memory; its XML
+elements are counted before parsing, against the file's memory budget (read/budget.py).
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from lxml import etree
 
+from pipeline.read.budget import DEFAULT, Budget, OverBudget
 from pipeline.read.decode import DecodeError
 from pipeline.read.grid import clean_cell, grid_lines
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_XML_BYTES = 64 * 1024 * 1024  # a long report's document.xml is a few MB
 MAX_RATIO = 200  # deflate on real XML stays far below this; a bomb is thousands to one
+TAG_BYTES = 512  # memory one XML element costs once parsed and walked (libxml2 node, lxml proxy, our strings)
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 
@@ -38,10 +42,13 @@ class DocxText:
     tables: int
 
 
-def read_docx(data: bytes) -> DocxText:
-    xml = _document_xml(data)
+def read_docx(data: bytes, budget: Budget = DEFAULT) -> DocxText:
+    xml = _document_xml(data, min(MAX_XML_BYTES, budget.max_inflate))
     if b"<!ENTITY" in xml[:4096]:  # Word never writes a DTD; entities here are an attack
         raise DocxError("refused DOCX: its XML declares entities")
+    tags = xml.count(b"<")  # counted before parsing: the tree costs ~TAG_BYTES an element
+    if tags * TAG_BYTES > budget.max_memory:
+        raise OverBudget(f"DOCX has {tags:,} XML elements, more than {budget.max_memory // TAG_BYTES:,}: not read (--max-memory)")
     try:
         root = etree.fromstring(xml, _PARSER)
     except etree.XMLSyntaxError as exc:
@@ -54,7 +61,7 @@ def read_docx(data: bytes) -> DocxText:
     return DocxText("\n".join(lines), tables)
 
 
-def _document_xml(data: bytes) -> bytes:
+def _document_xml(data: bytes, max_xml: int = MAX_XML_BYTES) -> bytes:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
@@ -64,18 +71,18 @@ def _document_xml(data: bytes) -> bytes:
             info = zf.getinfo("word/document.xml")
         except KeyError:
             raise DocxError("not a Word document: the package has no word/document.xml") from None
-        if info.file_size > MAX_XML_BYTES or info.file_size > MAX_RATIO * max(info.compress_size, 1) + 1_000_000:
+        if info.file_size > max_xml or info.file_size > MAX_RATIO * max(info.compress_size, 1) + 1_000_000:
             raise DocxError(f"refused DOCX: word/document.xml would inflate to {info.file_size} bytes from {info.compress_size} (zip-bomb limit)")
         try:
             with zf.open(info) as member:  # the header's sizes can lie: count what really comes out
                 out = bytearray()
                 while chunk := member.read(1 << 20):
                     out += chunk
-                    if len(out) > MAX_XML_BYTES:
-                        raise DocxError(f"refused DOCX: word/document.xml inflates past {MAX_XML_BYTES} bytes (zip-bomb limit)")
+                    if len(out) > max_xml:
+                        raise DocxError(f"refused DOCX: word/document.xml inflates past {max_xml} bytes (zip-bomb limit)")
         except DocxError:
             raise
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError, ValueError) as exc:  # zlib.error: found by make fuzz (a flipped byte in the deflate data)
             raise DocxError(f"broken DOCX: word/document.xml cannot be inflated ({type(exc).__name__}: {exc})") from None
     return bytes(out)
 

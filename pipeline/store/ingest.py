@@ -3,25 +3,28 @@
 A file is read again only when its size or modification time changed; its content hash then
 decides whether it is new (process it), known under another name (a move or rename: only the
 file index changes) or changed (its old report is replaced). Workers process files in
-parallel; the single writer loads their results in batches, so memory is set by the batch
-size, not by the size of the folder.
+parallel, each file under its budget of time and memory (pool.py: a watchdog kills and
+replaces a worker over it, and the file is stored with the reason); the single writer loads
+their results in batches, so memory is set by the batch size, not by the size of the folder.
+A stop request commits what finished and drops the files in flight at once.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
-from itertools import islice
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.read.budget import DEFAULT as DEFAULT_BUDGET, Budget
 from pipeline.read.dropfolder import DEFAULT_MAX_BYTES, Refusal, TooBig, Unreadable, content_id, read_regular, scan_folder, unreadable_id
 from pipeline.process import PIPELINE_VERSION, process_bytes, report_id_for, unreadable_file
+from pipeline.store.pool import TICK, WatchedPool
 from pipeline.store.db import sql
 from pipeline.store.refusals import record_refusals
 from pipeline.store.load import continuity_checks, load_batch, load_staged, remove_paths, stage_tables
@@ -69,7 +72,10 @@ class RunSummary:
     worker_seconds: dict[str, float] = field(default_factory=dict)  # CPU-side seconds summed over workers
     report_ids: list[str] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)  # entries not read, each with its reason
-    interrupted: str = ""  # "SIGINT"/"SIGTERM" when a signal stopped the run after a committed batch
+    interrupted: str = ""  # "SIGINT"/"SIGTERM" when a signal stopped the run (what had finished was committed)
+    left: int = 0  # files in flight or not started when a stop came: left for the next run
+    workers_replaced: int = 0
+    tree_peak_bytes: int = 0  # the largest resident memory of parent + workers the watchdog saw
     continuity_report_ids: list[str] = field(default_factory=list)  # reports whose cross-report checks were redone
     waivers: WaiverStatus | None = None
 
@@ -149,16 +155,20 @@ class StagedChunk:
     stage_seconds: float = 0.0
 
 
-def _work(args: tuple[str, list[tuple[str, str, int]], str, str]) -> StagedChunk:
+def _work(args: tuple, skip: dict[int, str] | None = None, mark: Callable[[int], None] | None = None) -> StagedChunk:
     """Read and process a chunk of files: (path on disk, path as stored, size limit) each,
     then write its rows as Arrow files in the staging folder, so only paths, ids and timings
     travel back to the writer (never the texts). The bytes processed are the bytes read
     through one descriptor; a file that cannot be read any more (vanished, became a link or
     FIFO) or is over the limit becomes a document row carrying the reason, so the run never
-    stops and no file goes unrecorded."""
-    drop_dir, files, staging, tag = args
+    stops and no file goes unrecorded. `skip` holds the files the watchdog stopped on an
+    earlier try (index → reason: they get that row without being read again); `mark(i)`
+    tells the watchdog which file is being read."""
+    drop_dir, files, staging, tag, budget = args
     out = []
-    for fs_path, shown, max_bytes in files:
+    for i, (fs_path, shown, max_bytes) in enumerate(files):
+        if mark:
+            mark(i)
         try:
             data = read_regular(drop_dir, fs_path, max_bytes)
         except TooBig as exc:
@@ -167,14 +177,19 @@ def _work(args: tuple[str, list[tuple[str, str, int]], str, str]) -> StagedChunk
         except Unreadable as exc:
             out.append(unreadable_file(unreadable_id(shown, str(exc)), shown, 0, str(exc)))
             continue
-        out.append(process_bytes(data, shown))
+        if skip and i in skip:
+            out.append(unreadable_file(hashlib.sha256(data).hexdigest(), shown, len(data), skip[i], expected="a file within its time and memory budget"))
+            continue
+        out.append(process_bytes(data, shown, budget))
+    if mark:
+        mark(-1)
     t = time.perf_counter()
     paths = stage_tables(out, Path(staging), tag)
     done = [FileDone(p.report["report_id"], p.document["document_id"], p.document["error"] is not None, p.timings) for p in out]
     return StagedChunk(done, paths, time.perf_counter() - t)
 
 
-def _chunks(drop_dir: Path, entries: list[FileEntry], staging: Path, chunk: int = CHUNK) -> Iterator[tuple[int, tuple]]:
+def _chunks(drop_dir: Path, entries: list[FileEntry], staging: Path, chunk: int = CHUNK, budget: Budget = DEFAULT_BUDGET) -> Iterator[tuple[int, tuple]]:
     """(input bytes, task) for consecutive runs of at most `chunk` files / CHUNK_BYTES."""
     files: list[tuple[str, str, int]] = []
     size = 0
@@ -184,52 +199,88 @@ def _chunks(drop_dir: Path, entries: list[FileEntry], staging: Path, chunk: int 
         size += min(e.size_bytes, e.max_bytes)
         if len(files) >= chunk or size >= CHUNK_BYTES:
             n += 1
-            yield size, (str(drop_dir), files, str(staging), f"{n:07d}")
+            yield size, (str(drop_dir), files, str(staging), f"{n:07d}", budget)
             files, size = [], 0
     if files:
-        yield size, (str(drop_dir), files, str(staging), f"{n + 1:07d}")
+        yield size, (str(drop_dir), files, str(staging), f"{n + 1:07d}", budget)
 
 
 def _quiet_worker() -> None:
-    """Workers leave SIGINT/SIGTERM to the parent, which finishes its batch and stops them."""
+    """Workers leave SIGINT/SIGTERM to the parent, which stops them."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def process_files(drop_dir: Path, entries: list[FileEntry], workers: int, staging: Path, in_flight: int = DEFAULT_BATCH) -> Iterator[StagedChunk]:
-    """Process files in parallel, in order, streaming staged chunks to the caller (a chunk
-    holds at most `in_flight` files, so a batch is not much bigger than asked). At most
-    `in_flight` files (and IN_FLIGHT_BYTES of input) are queued or finished-but-unread at once,
-    so memory and staging space are set by the batch size and not by the size of the folder or
-    of its files. Closing the iterator early cancels the queued work."""
-    chunk = max(1, min(CHUNK, in_flight))
-    if workers <= 1 or len(entries) < 2 * chunk:
-        for _, c in _chunks(drop_dir, entries, staging, chunk):
-            yield _work(c)
+_WARM_UP = ("北京市海淀区人民政府办公室2023年政府信息公开工作年度报告\n一、总体情况\n本机关全年收到政府信息公开申请12件，办结12件。\n"
+            "二、主动公开政府信息情况\n三、收到和处理政府信息公开申请情况\n").encode()
+
+
+@functools.cache
+def _warm_up() -> None:
+    """Fill the readers' lazy tables (gazetteer, script map, forms) once in the writer, before
+    the workers are forked, so they inherit them instead of each loading its own (≈ 0.1 s a
+    worker, which a small run felt). A fixed text: the writer never reads a dropped file."""
+    process_bytes(_WARM_UP, "warm-up.txt")
+
+
+@dataclass
+class PoolStats:
+    replaced: int = 0
+    tree_peak: int = 0
+
+
+def process_files(drop_dir: Path, entries: list[FileEntry], workers: int, staging: Path, in_flight: int = DEFAULT_BATCH,
+                  budget: Budget = DEFAULT_BUDGET, stopping: Callable[[], bool] = lambda: False,
+                  stats: PoolStats | None = None) -> Iterator[tuple[list[FileEntry], StagedChunk]]:
+    """Process files in worker processes under the watchdog (pool.py), streaming (entries,
+    staged chunk) pairs to the caller as chunks finish (a chunk holds at most `in_flight`
+    files, so a batch is not much bigger than asked). At most `in_flight` files (and
+    IN_FLIGHT_BYTES of input) are queued or finished-but-unread at once, so memory and staging
+    space are set by the batch size and not by the size of the folder or of its files. Every
+    file goes through a worker, even with one worker: the budget holds only where a process
+    can be killed. When `stopping()` turns true (looked at every 50 ms) the chunks already
+    finished are handed over and the rest is dropped at once; closing the iterator early
+    does the same."""
+    chunk = max(1, min(CHUNK, in_flight, -(-len(entries) // (2 * workers))))  # a small run still uses every worker
+    tasks = []
+    lo = 0
+    for size, task in _chunks(drop_dir, entries, staging, chunk, budget):
+        tasks.append((size, task, entries[lo: lo + len(task[1])]))
+        lo += len(task[1])
+    if not tasks:
         return
     window = max(2 * workers, 2 * in_flight // chunk)  # two batches: workers never wait on the writer
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker)
+    _warm_up()
+    pool = WatchedPool(max(1, min(workers, len(tasks))), _work, budget, initializer=_quiet_worker)
     try:
-        pending: deque = deque()
         queued = 0
-        todo = _chunks(drop_dir, entries, staging, chunk)
-        nxt = next(todo, None)
-        while nxt is not None or pending:
-            while nxt is not None and (not pending or (len(pending) < window and queued + nxt[0] <= IN_FLIGHT_BYTES)):
-                pending.append((nxt[0], pool.submit(_work, nxt[1])))
-                queued += nxt[0]
-                nxt = next(todo, None)
-            size, future = pending.popleft()
-            result = future.result()
-            queued -= size
-            yield result
+        sent = 0
+        handed = 0
+        while handed < len(tasks):
+            while sent < len(tasks) and (pool.busy() == 0 or (pool.busy() < window and queued + tasks[sent][0] <= IN_FLIGHT_BYTES)):
+                pool.submit(sent, tasks[sent][1])
+                queued += tasks[sent][0]
+                sent += 1
+            stop = stopping()
+            done = pool.poll(0 if stop else TICK)
+            for seq, result in done:
+                queued -= tasks[seq][0]
+                handed += 1
+                yield tasks[seq][2], result
+            if stats:
+                stats.replaced, stats.tree_peak = pool.replaced, pool.tree_peak
+            if stop:  # what finished was handed over above; the rest is dropped
+                return
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if stats:
+            stats.replaced, stats.tree_peak = pool.replaced, pool.tree_peak
+        pool.close()
 
 
 class _StopOnSignal:
-    """SIGINT/SIGTERM ask the run to stop after committing the batch in hand (main thread only;
-    elsewhere, e.g. inside Dagster, signals keep their usual handlers)."""
+    """SIGINT/SIGTERM ask the run to stop: the processing loop sees it within 50 ms, commits
+    what finished and kills the workers (main thread only; elsewhere signals keep their usual
+    handlers). Dagster's Terminate sends SIGINT to the run's process, which lands here too."""
 
     def __init__(self):
         self.requested = ""
@@ -269,18 +320,21 @@ def run_ingest(
     wait_seconds: float = 0.0,
     waivers_path: str | Path | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    budget: Budget = DEFAULT_BUDGET,
 ) -> RunSummary:
     """Bring the store in line with the drop folder. Returns what was done and how long
     each stage took. `only_documents` (document_id → bool) restricts processing to some
     files (a Dagster run over a partition range). Readers keep querying the published store
     while this runs (see writer.py); a second writer waits `wait_seconds` for the lock, then
-    raises StoreBusy with one line. SIGINT/SIGTERM stop it after the batch in hand is
-    committed (`summary.interrupted`); a rerun continues where it stopped."""
+    raises StoreBusy with one line. Each file runs under `budget` (seconds and memory, held
+    by the watchdog of pool.py). SIGINT/SIGTERM stop it within a second or so: the files
+    already processed are committed, the workers are killed, the files in flight are left for
+    the next run (`summary.interrupted`, `summary.left`); a rerun continues where it stopped."""
     t0 = time.perf_counter()
     drop_dir = Path(drop_dir)
     workers = workers or os.cpu_count() or 1
     summary = RunSummary()
-    with StoreWriter(db_path, wait_seconds=wait_seconds) as writer:
+    with StoreWriter(db_path, wait_seconds=wait_seconds) as writer, _StopOnSignal() as stop:
         con = writer.con
         entries, summary.refused = scan_entries(drop_dir, max_bytes)
         record_refusals(con, summary.refused)
@@ -298,43 +352,52 @@ def run_ingest(
             writer.committed()
         batch: list[StagedChunk] = []
         batch_files: list[FileDone] = []
+        batch_entries: list[FileEntry] = []
         i = 0
         t_work = 0.0
         t_store = 0.0
         mark = time.perf_counter()
         batch_bytes = 0
-        stop = _StopOnSignal().__enter__()
-        results = process_files(drop_dir, todo, workers, writer.staging, batch_size)
-        for chunk in results:
-            batch.append(chunk)
-            batch_files += chunk.files
-            summary.worker_seconds["stage"] = summary.worker_seconds.get("stage", 0.0) + chunk.stage_seconds
-            for f in chunk.files:
-                i += 1
-                batch_bytes += min(todo[i - 1].size_bytes, max_bytes)
-                for stage, secs in f.timings.items():
-                    summary.worker_seconds[stage] = summary.worker_seconds.get(stage, 0.0) + secs
-                summary.errors += f.failed
-                summary.report_ids.append(f.report_id)
-            if len(batch_files) >= batch_size or i == len(todo) or batch_bytes >= BATCH_BYTES or stop.requested:
-                now = time.perf_counter()
-                t_work += now - mark
-                entry_rows = [_index_row(e, f.document_id) for e, f in zip(todo[i - len(batch_files): i], batch_files)]
-                summary.continuity_report_ids += load_staged(con, [c.paths for c in batch], [(f.report_id, f.document_id) for f in batch_files], entry_rows)
-                writer.committed()
-                _unstage(batch)
-                mark = time.perf_counter()
-                t_store += mark - now
-                batch = []
-                batch_files = []
-                batch_bytes = 0
-                if progress:
-                    progress(i, len(todo))
-                if stop.requested:
-                    summary.interrupted = stop.requested
-                    break
-        results.close()  # an interrupted run cancels the queued work
-        stop.__exit__()
+        stats = PoolStats()
+
+        def commit() -> None:
+            nonlocal batch, batch_files, batch_entries, batch_bytes, mark, t_work, t_store
+            now = time.perf_counter()
+            t_work += now - mark
+            entry_rows = [_index_row(e, f.document_id) for e, f in zip(batch_entries, batch_files)]
+            summary.continuity_report_ids += load_staged(con, [c.paths for c in batch], [(f.report_id, f.document_id) for f in batch_files], entry_rows)
+            writer.committed()
+            _unstage(batch)
+            mark = time.perf_counter()
+            t_store += mark - now
+            batch, batch_files, batch_entries, batch_bytes = [], [], [], 0
+            if progress:
+                progress(i, len(todo))
+
+        results = process_files(drop_dir, todo, workers, writer.staging, batch_size, budget, lambda: bool(stop.requested), stats)
+        try:
+            for chunk_entries, chunk in results:
+                batch.append(chunk)
+                batch_files += chunk.files
+                batch_entries += chunk_entries
+                summary.worker_seconds["stage"] = summary.worker_seconds.get("stage", 0.0) + chunk.stage_seconds
+                for e, f in zip(chunk_entries, chunk.files):
+                    i += 1
+                    batch_bytes += min(e.size_bytes, max_bytes)
+                    for stage, secs in f.timings.items():
+                        summary.worker_seconds[stage] = summary.worker_seconds.get(stage, 0.0) + secs
+                    summary.errors += f.failed
+                    summary.report_ids.append(f.report_id)
+                if len(batch_files) >= batch_size or i == len(todo) or batch_bytes >= BATCH_BYTES:
+                    commit()
+        finally:
+            results.close()  # kills the workers at once: files in flight are dropped, never half-stored
+        if batch:  # a stop: what finished is committed, the files in flight are left for the next run
+            commit()
+        stop.__exit__()  # the wind-down below is short; a signal now has its usual effect
+        summary.interrupted = stop.requested
+        summary.left = len(todo) - i
+        summary.workers_replaced, summary.tree_peak_bytes = stats.replaced, stats.tree_peak
         summary.processed = len(summary.report_ids)
         t_checks = time.perf_counter()
         # batches carried their own cross-report checks; a run killed earlier may have left some out
