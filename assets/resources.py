@@ -23,7 +23,7 @@ class GovReportStore(dg.ConfigurableResource):
     workers: int = 0  # 0: all cores
     lock_wait_seconds: float = 600.0  # a run queued behind another writer waits this long
     max_seconds: float = DEFAULT_MAX_SECONDS  # CPU seconds one file may take (the command line's --max-seconds)
-    max_memory_mib: int = DEFAULT_MAX_MEMORY >> 20  # memory one file may need, MiB (--max-memory); the run stays under it + 320 MiB
+    max_memory_mib: int = DEFAULT_MAX_MEMORY >> 20  # memory one file may need, MiB (--max-memory); the run stays under it + 384 MiB
 
     def budget(self) -> Budget:
         """What one file may cost (read/budget.py); a file over it is stored with the reason."""

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
                      help=f"a file whose reading takes more CPU seconds than this is stopped and stored with an error row (default: {DEFAULT_MAX_SECONDS:g})")
     ing.add_argument("--max-memory", type=parse_size, default=DEFAULT_MAX_MEMORY, metavar="SIZE",
                      help=f"a file needing more memory than this (e.g. 1GiB, 512MiB) is stopped and stored with an error row; "
-                          f"the run as a whole stays under it plus 320 MiB (default: {size_text(DEFAULT_MAX_MEMORY)})")
+                          f"the run as a whole stays under it plus 384 MiB (default: {size_text(DEFAULT_MAX_MEMORY)})")
     ing.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                      help="when another run is writing the store, wait this long for it (default: exit at once)")
     ing.add_argument("--waivers", default=None, help="waivers file (default: waivers.csv beside the drop folder)")

@@ -25,9 +25,10 @@ from pipeline.read.decode import DecodeError
 GiB = 1 << 30
 MiB = 1 << 20
 DEFAULT_MAX_SECONDS = 60.0  # a 500-page text PDF (the page limit) reads in ~25 s of CPU; hongze_2024.pdf (5 pages) in 0.6 s
-DEFAULT_MAX_MEMORY = GiB  # hongze_2024.pdf peaks at 56 MiB in one process, a 10 MB text at ~320 MiB
+DEFAULT_MAX_MEMORY = 768 * MiB  # hongze_2024.pdf peaks at 56 MiB in one process, a 10 MB text (the size limit) at ~320 MiB;
+# with the tree's margin (pool.py) the run stays under 1.5 GB of summed RSS (make fuzz)
 INFLATE_SHARE = 4  # the reader holds inflated content several times over (pdfminer: bytes, tokens, objects)
-CONTENT_SHARE = 64  # hongze_2024.pdf: 129 KB of page content read in 0.6 s, so 16 MiB (of 1 GiB) is ~70 s: the time limit comes first
+CONTENT_SHARE = 64  # hongze_2024.pdf: 129 KB of page content read in 0.6 s, so 12 MiB (of 768 MiB) is ~55 s: about the time limit
 
 
 def size_text(n: float) -> str:

@@ -35,7 +35,7 @@ import psutil
 from pipeline.read.budget import Budget, over_memory, over_time, size_text
 
 TICK = 0.05  # seconds between the watchdog's looks
-TREE_MARGIN = 320 << 20  # the tree may hold the file's limit plus this (writer and the other workers' ordinary files)
+TREE_MARGIN = 384 << 20  # the tree may hold the file's limit plus this (writer and the other workers' ordinary files)
 WALL_FACTOR = 4  # a file waiting on nothing (no CPU) is stopped at this many times its seconds of wall clock
 _IDLE = -1.0
 _SLOT = 3  # per worker: file index in the task (-1: none), wall start, CPU start
