@@ -1,5 +1,7 @@
 """Which reader a dropped file needs: PDF and Word files are read here; text and HTML go on to
 ``decode.decode_bytes``; formats we cannot read get an error that says what to do instead.
+Pictures (PNG, JPEG, TIFF, BMP, WebP, GIF) and PDFs without a usable text layer are OCR'd
+(``scan.py``).
 
 Recognised by content first (magic bytes), then by suffix: a report saved as ``.txt`` that is
 really a PDF is still read as a PDF, and a ``.docx`` that is not a ZIP is refused as broken.
@@ -31,6 +33,7 @@ class Read:
     that text, where it was printed (PDF: page and box; DOCX: None)."""
     decoded: Decoded
     places: list | None
+    ocr_cells: list | None = None  # OCR'd input: per line, per ` | ` part, the cell it was read from (scan.py)
 
 
 def read_binary(data: bytes, suffix: str) -> Read | None:
@@ -38,9 +41,14 @@ def read_binary(data: bytes, suffix: str) -> Read | None:
     None for anything else (text and HTML: ``decode_bytes`` takes over)."""
     suffix = suffix.lower()
     if data.startswith(b"%PDF") or (suffix == ".pdf" and b"%PDF-" in data[:1024]):
-        from pipeline.read.pdf import read_pdf
+        from pipeline.read.pdf import PdfError, read_pdf
 
-        got = read_pdf(data)
+        try:
+            got = read_pdf(data)
+        except PdfError as exc:
+            if not needs_ocr(str(exc)):
+                raise
+            return _scanned_pdf(data, str(exc))
         return Read(Decoded(got.text, f"pdf text layer ({got.pages} pages, {got.tables} tables)", False), got.places)
     if suffix == ".pdf":
         raise DecodeError("broken PDF: no %PDF header")
@@ -51,6 +59,11 @@ def read_binary(data: bytes, suffix: str) -> Read | None:
         return Read(Decoded(got.text, f"docx ({got.tables} tables)", False), None)
     if suffix == ".docx":
         raise DecodeError("broken DOCX: not a ZIP package")
+    from pipeline.read.images import image_kind
+
+    kind = image_kind(data)
+    if kind:
+        return _picture(data, kind)
     if suffix in _REFUSED_SUFFIXES:
         raise DecodeError(f"not read: the file is {_REFUSED_SUFFIXES[suffix]}")
     if data.startswith(_OLE):
@@ -58,6 +71,41 @@ def read_binary(data: bytes, suffix: str) -> Read | None:
     if data.startswith(b"PK\x03\x04") and b"OFD.xml" in data[:4096]:
         raise DecodeError(f"not read: the file is an OFD document: {SAVE_AS}")
     return None
+
+
+def needs_ocr(pdf_error: str) -> bool:
+    """pdf.py refuses a PDF whose pages are pictures, or whose text has no Unicode mapping:
+    both are read by OCR instead."""
+    return pdf_error.startswith("image-only PDF") or "no Unicode mapping" in pdf_error
+
+
+def _scanned_pdf(data: bytes, why: str) -> Read:
+    from pipeline.read.images import pdf_pages
+
+    got = _ocr(data, pdf_pages(data))
+    return Read(Decoded(got.text, f"ocr of a PDF without a usable text layer ({got.pages} pages, {got.tables} tables)", False), got.places, got.cells)
+
+
+def _picture(data: bytes, kind: str) -> Read:
+    from pipeline.read.images import image_pages
+
+    got = _ocr(data, enumerate(image_pages(data), 1))
+    return Read(Decoded(got.text, f"ocr of a {kind} image ({got.pages} pages, {got.tables} tables)", False), got.places, got.cells)
+
+
+def _ocr(data: bytes, pictures):
+    """OCR, with any failure of the engine or of OpenCV on a strange picture turned into the
+    file's error: one picture must not stop a run."""
+    from pipeline.read.scan import read_scan
+
+    try:
+        return read_scan(data, pictures)
+    except DecodeError:
+        raise
+    except MemoryError:
+        raise DecodeError("OCR over its memory budget: the picture does not fit") from None
+    except Exception as exc:  # noqa: BLE001
+        raise DecodeError(f"OCR failed: {type(exc).__name__}: {exc}") from None
 
 
 def _is_docx(data: bytes) -> bool:
