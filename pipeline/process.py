@@ -24,7 +24,9 @@ from pipeline.check.report_checks import (
     prose_sums,
 )
 from pipeline.read.decode import DecodeError, decode_bytes, html_to_text
-from pipeline.read.formats import page_index, read_binary
+from pipeline.read.formats import ocr_cell_index, page_index, read_binary
+from pipeline.extract.cells import is_read
+from pipeline.extract.ocr_digits import decide_ocr
 from pipeline.extract.tables import extract_tables
 from pipeline.form import canonical_label
 from pipeline.keys import partition_key
@@ -126,14 +128,14 @@ def process_bytes(data: bytes, source_path: str) -> Processed:
     doc["encoding"] = decoded.encoding
     doc["raw_text"] = decoded.text
     try:
-        return _process_text(decoded, doc, report, t0, binary.places if binary else None)
+        return _process_text(decoded, doc, report, t0, binary.places if binary else None, binary.ocr_cells if binary else None)
     except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the run; it is recorded
         doc["error"] = f"extraction failed: {type(exc).__name__}: {exc}"
         report["status"] = "error"
         return Processed(doc, report, checks=_check_rows(report_id, _unreadable(CheckResult("document_readable", False, "error", "parsed", "exception", source_path, doc["error"]))))
 
 
-def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | None = None) -> Processed:
+def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | None = None, ocr_cells: list | None = None) -> Processed:
     report_id = report["report_id"]
     text = html_to_text(decoded.text) if decoded.is_html else decoded.text
     t1 = perf_counter()
@@ -168,6 +170,9 @@ def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | No
     tables = None
     if meta.form in ("2019", "2021"):
         spec, tables = extract_tables(norm.text, meta.sections, meta.form)
+        if ocr_cells:  # every OCR'd digit confirmed by the identities or flagged (ocr_digits.py)
+            ocr_of = ocr_cell_index(ocr_cells, text, norm.repairs, norm.text)
+            decide_ocr(spec, tables, lambda c: ocr_of(c.offset))
         for t in tables.values():
             for c in t.cells:
                 row_label, col_label = canonical_label(spec.form_id, c.table, c.row_key, c.column_key)
@@ -176,13 +181,15 @@ def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | No
                     "value": c.value, "raw": c.raw, "source_line": line_of(c.offset), "page": page_of(line_of(c.offset)), "how": c.how,
                     "candidates": " | ".join(c.candidates) if c.candidates else None, "note": c.note or None,
                     "row_label": row_label, "column_label": col_label,
+                    "confidence": round(c.ocr.confidence, 4) if c.ocr is not None else None,
+                    "box": ",".join(map(str, c.ocr.box)) if c.ocr is not None else None,
                 })
         report["cells_digest"] = cells_digest(out.cells)
         t3 = perf_counter()
         out.timings["extract"] = t3 - t2
         results += identity_checks(spec, tables, line_of)
         results += completeness_checks(tables, line_of)
-        cells_ok = all(c.how in ("read", "split") for t in tables.values() for c in t.cells)
+        cells_ok = all(is_read(c.how) for t in tables.values() for c in t.cells)
         report["status"] = "extracted" if cells_ok else ("no_tables" if not any(t.found for t in tables.values()) else "partial")
     else:
         report["status"] = "legacy" if meta.form == "legacy" else "unknown"

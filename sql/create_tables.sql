@@ -44,11 +44,13 @@ CREATE TABLE IF NOT EXISTS report_cells (
     raw          VARCHAR,
     source_line  INTEGER,
     page         INTEGER,                   -- PDF input: the page the cell was printed on (NULL for text)
-    how          VARCHAR NOT NULL,          -- read · split · unresolved · missing
+    how          VARCHAR NOT NULL,          -- read · split · ocr · ocr, decided by … · unresolved · missing
     candidates   VARCHAR,                   -- unresolved: the readings that survive
     note         VARCHAR,
     row_label    VARCHAR,
-    column_label VARCHAR
+    column_label VARCHAR,
+    confidence   DOUBLE,                    -- OCR'd cell: the engine's confidence in its least sure character
+    box          VARCHAR                    -- OCR'd cell: x0,y0,x1,y1 in the page picture (pixels), on `page`
 );
 CREATE TABLE IF NOT EXISTS prose_metrics (
     report_id   VARCHAR NOT NULL,

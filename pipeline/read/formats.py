@@ -83,14 +83,14 @@ def _scanned_pdf(data: bytes, why: str) -> Read:
     from pipeline.read.images import pdf_pages
 
     got = _ocr(data, pdf_pages(data))
-    return Read(Decoded(got.text, f"ocr of a PDF without a usable text layer ({got.pages} pages, {got.tables} tables)", False), got.places, got.cells)
+    return Read(Decoded(got.text, f"ocr of a PDF without a usable text layer ({got.pages} pages, {got.tables} tables)", False, tuple(got.repairs)), got.places, got.cells)
 
 
 def _picture(data: bytes, kind: str) -> Read:
     from pipeline.read.images import image_pages
 
     got = _ocr(data, enumerate(image_pages(data), 1))
-    return Read(Decoded(got.text, f"ocr of a {kind} image ({got.pages} pages, {got.tables} tables)", False), got.places, got.cells)
+    return Read(Decoded(got.text, f"ocr of a {kind} image ({got.pages} pages, {got.tables} tables)", False, tuple(got.repairs)), got.places, got.cells)
 
 
 def _ocr(data: bytes, pictures):
@@ -135,3 +135,28 @@ def page_index(places: list | None, raw_text: str, repairs: list[dict], normaliz
             return None
         return places[kept[line - 1] - 1][0]
     return page_of
+
+
+def ocr_cell_index(ocr_cells: list | None, raw_text: str, repairs: list[dict], normalized_text: str) -> Callable[[int | None], object | None]:
+    """Offset in the normalized text → the OCR'd cell its token was read from (None for
+    text inputs, prose, or when the line map cannot be trusted). The part of a table line is
+    found by counting the ` | ` separators before the offset: normalization keeps them."""
+    kept = raw_lines_kept(raw_text, repairs, normalized_text.count("\n") + 1) if ocr_cells else None
+    if not kept:
+        return lambda offset: None
+    starts = [0] + [i + 1 for i, ch in enumerate(normalized_text) if ch == "\n"]
+
+    def cell_of(offset: int | None):
+        if offset is None:
+            return None
+        from bisect import bisect_right
+
+        line = bisect_right(starts, offset)
+        if not 1 <= line <= len(kept) or kept[line - 1] > len(ocr_cells):
+            return None
+        parts = ocr_cells[kept[line - 1] - 1]
+        if not parts:
+            return None
+        k = normalized_text.count("|", starts[line - 1], offset)
+        return parts[k] if k < len(parts) else None
+    return cell_of

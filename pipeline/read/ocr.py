@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 ENGINE = "rapidocr-onnxruntime 1.4.4 (PP-OCRv4 det + rec, ch)"
-_NUMERIC = re.compile(r"^[\s0-9OoDQlI|,，.\-－—–]*[0-9OoDQlI][\s0-9OoDQlI|,，.\-－—–]*$")
+_LOOKS_DIGIT = "0-9OoDQlI|SsBZzgq"  # letters a digit is misread as (S for 5, B for 8, l for 1 …)
+_NUMERIC = re.compile(rf"^[\s{_LOOKS_DIGIT},，.\-－—–]*[{_LOOKS_DIGIT}][\s{_LOOKS_DIGIT},，.\-－—–]*$")
 _ALT_MIN = 0.002  # a second-choice digit below this probability is not a reading worth trying
 
 
@@ -61,7 +62,7 @@ class Engine:
         self._rec = self._ocr.text_rec
         chars = self._rec.postprocess_op.character
         self._chars = chars
-        self._digit_idx = np.array([chars.index(str(d)) for d in range(10)])
+        self._digit_idx = np.array([chars.index(str(d)) for d in range(10)] + [chars.index(".")])
 
     def detect(self, img: np.ndarray) -> list[tuple[int, int, int, int]]:
         """Text boxes on an RGB/BGR page as (x0, y0, x1, y1), top to bottom."""
@@ -107,25 +108,31 @@ class Engine:
         return reading
 
     def _digits(self, frames: np.ndarray) -> list[Digit]:
-        """Greedy CTC decoding over blank + the ten digits only: each run of frames whose best
-        class is one digit emits it, with its best frame's probability and second digit."""
+        """Greedy CTC decoding over blank, the ten digits and the decimal point only: each run
+        of frames whose best class is one digit emits it, with its best frame's probability and
+        second digit (fees are printed in 万元 with decimals)."""
         sub = np.concatenate([frames[:, :1], frames[:, self._digit_idx]], axis=1)
+        glyphs = "0123456789."
         best = sub.argmax(axis=1)
         out: list[Digit] = []
         prev = 0
         for t, c in enumerate(best):
             if c != 0 and c != prev:
-                out.append(Digit(str(c - 1), 0.0))
+                out.append(Digit(glyphs[c - 1], 0.0))
             if c != 0:
                 d = out[-1]
                 p = float(sub[t, c])
                 if p > d.prob:
-                    ranked = np.argsort(sub[t, 1:])[::-1]
-                    second = int(ranked[0]) if int(ranked[0]) != c - 1 else int(ranked[1])
+                    ranked = [int(r) for r in np.argsort(sub[t, 1:11])[::-1]]
+                    second = ranked[0] if ranked[0] != c - 1 else ranked[1]
                     d.prob, d.alt, d.alt_prob = p, str(second), float(sub[t, 1 + second])
             prev = c
+        while out and out[0].char == ".":
+            out.pop(0)
+        while out and out[-1].char == ".":
+            out.pop()
         for d in out:
-            if d.alt_prob < _ALT_MIN:
+            if d.alt_prob < _ALT_MIN or d.char == ".":
                 d.alt, d.alt_prob = None, 0.0
         return out
 

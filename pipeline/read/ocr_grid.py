@@ -25,7 +25,7 @@ import numpy as np
 from pipeline.read.ocr import Engine, Reading
 
 _MIN_TABLE = 0.15  # a table is at least this share of the page's width
-_INK = 0.004  # share of a cell's inner pixels that must be dark for it to hold something
+_INK_PIXELS = 12  # dark pixels (specks removed) a cell must hold to hold something: a small "1" has ~40 at 150 dpi
 
 
 @dataclass
@@ -77,12 +77,17 @@ class Page:
 # ----------------------------------------------------------------------------- the picture
 
 def remove_seal(rgb: np.ndarray) -> np.ndarray:
-    """White out red ink (seals, red headers): clearly more red than green and blue."""
+    """The page in grey without its red seal. Red ink is clearly more red than green and blue;
+    there the grey value is the red channel scaled so the seal's own red is white. A rule or a
+    digit under the seal keeps its contrast (black stays black, a grey rule stays grey),
+    where simply whitening red pixels would cut the rules a seal was stamped on."""
     r, g, b = (rgb[:, :, i].astype(np.int16) for i in range(3))
-    red = (r - g > 50) & (r - b > 40)
-    out = rgb.copy()
-    out[red] = 255
-    return out
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    red = (r - g > 40) & (r - b > 30)
+    if red.any():
+        level = max(float(np.percentile(r[red], 90)), 1.0)
+        gray[red] = np.clip(r[red].astype(np.float32) * 255.0 / level, 0, 255).astype(np.uint8)
+    return gray
 
 
 def flatten_light(gray: np.ndarray) -> np.ndarray:
@@ -151,7 +156,7 @@ def rotate(gray: np.ndarray, angle: float) -> np.ndarray:
 
 def prepare(rgb: np.ndarray) -> tuple[np.ndarray, float, bool]:
     """The cleaned grey page, the tilt it had and whether it was a photographed sheet."""
-    gray = cv2.cvtColor(remove_seal(rgb), cv2.COLOR_RGB2GRAY)
+    gray = remove_seal(rgb)
     gray, warped = straighten_photo(gray)
     gray = flatten_light(gray)
     angle = skew_angle(binarize(gray))
@@ -301,15 +306,16 @@ def read_page(rgb: np.ndarray, number: int, eng: Engine) -> Page:
             inner = lines_only[y0 + pad:y1 - pad, x0 + pad:x1 - pad]
             cell = OcrCell("", number, (x0, y0, x1, y1))
             grid[r0][c0] = cell
-            if inner.size == 0 or np.count_nonzero(inner) < _INK * inner.size:
-                continue
-            for lx0, ly0, lx1, ly1 in text_lines(_despeckle(inner)):
+            inner = _despeckle(inner) if inner.size else inner
+            if np.count_nonzero(inner) < _INK_PIXELS:
+                continue  # no ink: a blank cell
+            for lx0, ly0, lx1, ly1 in text_lines(inner):
                 gx0, gy0 = x0 + pad + lx0, y0 + pad + ly0
                 crop = clean[max(gy0 - 4, 0):gy0 + (ly1 - ly0) + 4, max(gx0 - 6, 0):gx0 + (lx1 - lx0) + 6]
                 jobs.append((cell, len(crops)))
                 crops.append(cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR))
             if not any(c is cell for c, _ in jobs):
-                cell.unread = True
+                cell.unread, cell.confidence = True, 0.0
         tables.append(PageTable(grid, [(bbox[0], ys[i], bbox[2], ys[i + 1]) for i in range(len(ys) - 1)], xs, bbox))
         masked[bbox[1]:bbox[3], bbox[0]:bbox[2]] = 255
     readings = eng.recognize(crops)
@@ -340,7 +346,7 @@ def _despeckle(inner: np.ndarray) -> np.ndarray:
 def _fill(cell: OcrCell, readings: list[Reading]) -> None:
     texts = [r.text for r in readings if r.text]
     if not texts:
-        cell.unread = True
+        cell.unread, cell.confidence = True, 0.0
         return
     if len(readings) == 1 and readings[0].numeric:
         r = readings[0]

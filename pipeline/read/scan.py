@@ -15,7 +15,10 @@ PAGE_MEMORY while reading one page, stops the file with a clear error.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from functools import lru_cache
 from time import perf_counter
 
 from pipeline.read import ocr_cache
@@ -42,6 +45,7 @@ class ScanText:
     seconds: float = 0.0  # OCR time (0 when read from the cache)
     cached: bool = False
     notes: list[str] = field(default_factory=list)
+    repairs: list[dict] = field(default_factory=list)  # label cells OCR damaged and the form restored
 
 
 def page_to_json(p: Page) -> dict:
@@ -88,13 +92,45 @@ def ocr_pages(data: bytes, pictures) -> tuple[list[Page], float, bool]:
     return pages, seconds, False
 
 
-def _text(cell: OcrCell) -> OcrText:
-    t = OcrText(clean_cell(cell.text) or "")
+def _text(cell: OcrCell, repairs: list[dict]) -> OcrText:
+    text = clean_cell(cell.text) or ""
+    label = form_label(text) if text and not cell.digits else None
+    if label and label != text:
+        repairs.append({"kind": "ocr_label", "page": cell.page, "before": text, "after": label})
+        text = label
+    t = OcrText(text)
     t.cell = cell
     return t
 
 
-def _elements(page: Page) -> list:
+@lru_cache(maxsize=1)
+def _labels() -> list[tuple[str, re.Pattern]]:
+    from pipeline.form import FORM_2019, FORM_2021, FORM_2021_UNDIVIDED
+
+    seen: dict[str, re.Pattern] = {}
+    for spec in (FORM_2019, FORM_2021, FORM_2021_UNDIVIDED):
+        for table in spec.tables.values():
+            for row in table.rows:
+                seen.setdefault(row.label, re.compile(row.anchor))
+    return list(seen.items())
+
+
+@lru_cache(maxsize=4096)
+def form_label(text: str) -> str | None:
+    """The form's row label an OCR'd label cell stands for, when OCR damaged it (途期 for
+    逾期, 1信访 for 1.信访, a character lost under a seal): the label clearly nearest in
+    characters (ratio ≥ 0.6 and 0.1 ahead of the next), or, when the cell still matches some
+    rows' anchors, the nearest of those if it is close (≥ 0.75). None otherwise."""
+    matching = [label for label, rx in _labels() if rx.search(text)]
+    if matching:
+        ratio, label = max((SequenceMatcher(None, text, label).ratio(), label) for label in matching)
+        return label if ratio >= 0.75 else None
+    scored = sorted(((SequenceMatcher(None, text, label).ratio(), label) for label, _ in _labels()), reverse=True)
+    best, second = scored[0], scored[1]
+    return best[1] if best[0] >= 0.6 and best[0] - second[0] >= 0.1 else None
+
+
+def _elements(page: Page, repairs: list[dict]) -> list:
     """The page as pdf.py's elements: prose lines and tables, top to bottom. Table edges are
     scaled to a 595-unit page width (an A4 page in points) so pdf.py's 2-unit tolerance for a
     table running on means the same on pictures of any resolution."""
@@ -103,11 +139,38 @@ def _elements(page: Page) -> list:
     unit = 595.0 / max(page.width, 1)
     out: list = [_Line(ln.text, (page.number, *ln.box)) for ln in page.lines if ln.text.strip()]
     for t in page.tables:
-        rows = [[_text(c) if c is not None else None for c in row] for row in t.cells]
+        rows = [[_text(c, repairs) if c is not None else None for c in row] for row in t.cells]
         edges = tuple(round(x * unit) for x in t.col_edges)
         out.append(_Table(rows, [(page.number, *b) for b in t.row_boxes], edges, t.bbox[1], page.number, t.bbox))
     out.sort(key=lambda e: (e.place[2], e.place[1]) if isinstance(e, _Line) else (e.top, 0.0))
     return out
+
+
+def _align_continuations(pages: list[list]) -> list[list]:
+    """A table that runs on to the next page: a scan tilts each page its own way, so the
+    column rules of the two parts differ by a few pixels, more than pdf.py allows a PDF.
+    When the first table of a page has the previous page's last table's column count and
+    edges within 1.5 % of the width, it takes those edges; and its leading rows without a
+    number that read nearly as the first rows of the table (a repeated header OCR'd again) are
+    made equal to them, so the one join rule drops them."""
+    from pipeline.read.grid import NUMBER
+    from pipeline.read.pdf import _Table
+
+    for prev_page, page in zip(pages, pages[1:]):
+        if not prev_page or not page or not isinstance(prev_page[-1], _Table) or not isinstance(page[0], _Table):
+            continue
+        prev, nxt = prev_page[-1], page[0]
+        if len(prev.edges) != len(nxt.edges) or any(abs(a - b) > 9 for a, b in zip(prev.edges, nxt.edges)):
+            continue
+        nxt.edges = prev.edges
+        for n, (first, cont) in enumerate(zip(prev.rows, nxt.rows)):
+            if any(NUMBER.match(c or "") for c in cont) or len(first) != len(cont):
+                break
+            same = all((a is None) == (b is None) and (a is None or SequenceMatcher(None, a, b).ratio() >= 0.7) for a, b in zip(first, cont))
+            if not same:
+                break
+            nxt.rows[n] = list(first)
+    return pages
 
 
 def render_pages(pages: list[Page]) -> ScanText:
@@ -118,7 +181,8 @@ def render_pages(pages: list[Page]) -> ScanText:
     places: list = []
     cells: list[list[OcrCell | None] | None] = []
     tables = 0
-    for e in _join_pages([_elements(p) for p in pages]):
+    repairs: list[dict] = []
+    for e in _join_pages(_align_continuations([_elements(p, repairs) for p in pages])):
         if isinstance(e, _Line):
             lines.append(e.text)
             places.append(e.place)
@@ -130,7 +194,7 @@ def render_pages(pages: list[Page]) -> ScanText:
                 lines.append(" | ".join(text for text, _ in parts))
                 places.append(place)
                 cells.append([getattr(src, "cell", None) for _, src in parts])
-    return ScanText("\n".join(lines), places, len(pages), tables, cells)
+    return ScanText("\n".join(lines), places, len(pages), tables, cells, repairs=repairs)
 
 
 def read_scan(data: bytes, pictures) -> ScanText:
