@@ -139,8 +139,9 @@ def _strokes(ink: np.ndarray, horizontal: bool, length: int) -> np.ndarray:
 def skew_angle(ink: np.ndarray) -> float:
     """The tilt in degrees, from the long horizontal rules (median of their angles); 0 when the
     page has none."""
-    h, w = ink.shape
-    lines = cv2.HoughLinesP(_strokes(ink, True, max(40, w // 20)), 1, np.pi / 1800, threshold=w // 8, minLineLength=w // 6, maxLineGap=8)
+    small = cv2.resize(ink, (ink.shape[1] // 2, ink.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    h, w = small.shape
+    lines = cv2.HoughLinesP(_strokes(small, True, max(20, w // 20)), 1, np.pi / 1800, threshold=w // 8, minLineLength=w // 6, maxLineGap=4)
     if lines is None:
         return 0.0
     angles = [np.degrees(np.arctan2(y2 - y1, x2 - x1)) for x1, y1, x2, y2 in lines.reshape(-1, 4).astype(float)]
@@ -357,23 +358,33 @@ def _fill(cell: OcrCell, readings: list[Reading]) -> None:
 
 
 def _prose(gray: np.ndarray, eng: Engine) -> list[PageLine]:
-    """Text lines outside the tables: detected boxes, grouped into lines by vertical overlap."""
-    boxes = eng.detect(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
+    """Text lines outside the tables (the tables are whitened): cut by the page's horizontal
+    ink profile, each line's extent by its vertical profile, then recognised — the same cut
+    as inside a cell. Far cheaper than the engine's page-wide text detector (≈ 4 s a page on
+    one core), and prose pages are one column."""
+    ink = _despeckle(binarize(gray))
+    h, w = ink.shape
+    boxes = []
+    for y0, y1 in _runs(np.count_nonzero(ink, axis=1) > 0, max(1, h // 600)):
+        if y1 - y0 < 6 or y1 - y0 > h // 8:
+            continue  # a speck row, or a picture
+        cols = np.nonzero(np.count_nonzero(ink[y0:y1], axis=0))[0]
+        for x0, x1 in _runs(np.isin(np.arange(w), cols), max(40, 3 * (y1 - y0))):
+            boxes.append((int(x0), int(y0), int(x1), int(y1)))
     if not boxes:
         return []
-    crops = [cv2.cvtColor(gray[max(b[1], 0):b[3], max(b[0], 0):b[2]], cv2.COLOR_GRAY2BGR) for b in boxes]
+    crops = [cv2.cvtColor(gray[max(b[1] - 3, 0):b[3] + 3, max(b[0] - 4, 0):b[2] + 4], cv2.COLOR_GRAY2BGR) for b in boxes]
     readings = eng.recognize(crops)
-    items = [(b, r.text) for b, r in zip(boxes, readings) if r.text and b[3] > b[1] and b[2] > b[0]]
     lines: list[list[tuple[tuple[int, int, int, int], str]]] = []
-    for b, text in sorted(items, key=lambda i: (i[0][1] + i[0][3]) / 2):
-        mid = (b[1] + b[3]) / 2
-        if lines and abs(mid - np.mean([(x[0][1] + x[0][3]) / 2 for x in lines[-1]])) < 0.5 * (b[3] - b[1]):
-            lines[-1].append((b, text))
+    for b, r in zip(boxes, readings):
+        if not r.text:
+            continue
+        if lines and lines[-1][0][0][1] == b[1]:
+            lines[-1].append((b, r.text))
         else:
-            lines.append([(b, text)])
+            lines.append([(b, r.text)])
     out = []
     for ln in lines:
-        ln.sort(key=lambda i: i[0][0])
         box = (min(b[0] for b, _ in ln), min(b[1] for b, _ in ln), max(b[2] for b, _ in ln), max(b[3] for b, _ in ln))
         out.append(PageLine(" ".join(t for _, t in ln), box))
     return out
