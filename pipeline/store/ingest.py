@@ -278,6 +278,7 @@ def run_ingest(
     committed (`summary.interrupted`); a rerun continues where it stopped."""
     t0 = time.perf_counter()
     drop_dir = Path(drop_dir)
+    os.environ.setdefault("GOVREPORT_OCR_CACHE", f"{db_path}.ocr")  # issue 16: OCR results kept beside the store (read/ocr_cache.py)
     workers = workers or os.cpu_count() or 1
     summary = RunSummary()
     with StoreWriter(db_path, wait_seconds=wait_seconds) as writer:
