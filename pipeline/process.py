@@ -102,9 +102,11 @@ def _check_rows(report_id: str, results: list[CheckResult]) -> list[dict]:
     ]
 
 
-def process_bytes(data: bytes, source_path: str) -> Processed:
+def process_bytes(data: bytes, source_path: str, images: dict[str, bytes] | None = None) -> Processed:
     """Decode, normalize, understand, extract and check one file. Never raises for bad
-    input: an unreadable file becomes a document row with its error and a failed check."""
+    input: an unreadable file becomes a document row with its error and a failed check.
+    `images`: the pictures a saved web page shows from beside it (src → bytes, read by the
+    ingest inside the drop folder only); its pictured tables are OCR'd in place."""
     document_id = hashlib.sha256(data).hexdigest()
     report_id = report_id_for(document_id)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -125,14 +127,30 @@ def process_bytes(data: bytes, source_path: str) -> Processed:
     except DecodeError as exc:
         doc["error"] = str(exc)
         return Processed(doc, report, checks=_check_rows(report_id, _unreadable(CheckResult("document_readable", False, "error", "text or HTML", "unreadable", source_path, str(exc)))))
+    ocr_cells = binary.ocr_cells if binary else None
+    if images and decoded.is_html:
+        decoded, ocr_cells = _pictured_tables(decoded, images)
     doc["encoding"] = decoded.encoding
     doc["raw_text"] = decoded.text
     try:
-        return _process_text(decoded, doc, report, t0, binary.places if binary else None, binary.ocr_cells if binary else None)
+        return _process_text(decoded, doc, report, t0, binary.places if binary else None, ocr_cells)
     except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the run; it is recorded
         doc["error"] = f"extraction failed: {type(exc).__name__}: {exc}"
         report["status"] = "error"
         return Processed(doc, report, checks=_check_rows(report_id, _unreadable(CheckResult("document_readable", False, "error", "parsed", "exception", source_path, doc["error"]))))
+
+
+def _pictured_tables(decoded, images: dict[str, bytes]):
+    """A saved page whose tables are pictures: its text with the OCR'd tables in place."""
+    from pipeline.read.decode import Decoded
+    from pipeline.read.webpage import with_image_tables
+
+    try:
+        text, cells, repairs = with_image_tables(decoded.text, images)
+    except Exception as exc:  # noqa: BLE001 - a picture must not make the page unreadable
+        return Decoded(decoded.text, decoded.encoding, True, (*decoded.repairs, {"kind": "image_table", "note": f"pictures not read: {type(exc).__name__}: {exc}"})), None
+    n = sum(1 for r in repairs if r.get("kind") == "image_table" and "table(s)" in r.get("note", ""))
+    return Decoded(text, f"{decoded.encoding}; html with {n} picture(s) OCR'd", False, (*decoded.repairs, *repairs)), cells
 
 
 def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | None = None, ocr_cells: list | None = None) -> Processed:

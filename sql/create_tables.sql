@@ -91,7 +91,7 @@ CREATE TABLE IF NOT EXISTS waivers (       -- findings a reviewer marked as know
 );
 CREATE TABLE IF NOT EXISTS refused_entries ( -- drop-folder entries not read, as of the last scan
     source_path VARCHAR NOT NULL,           -- relative; non-UTF-8 bytes written as \xNN
-    kind        VARCHAR NOT NULL,           -- symlink · fifo · socket · device · hidden · vanished · unreadable · name_clash
+    kind        VARCHAR NOT NULL,           -- symlink · fifo · socket · device · hidden · vanished · unreadable · name_clash · page_assets
     reason      VARCHAR NOT NULL            -- one line
 );
 CREATE TABLE IF NOT EXISTS report_pairs (  -- two reports of the same body and year (two files, one report): one row each way

@@ -70,6 +70,15 @@ def one_line(text: str) -> str:
     return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
 
 
+def _saved_page_of(folder: str, entries) -> str | None:
+    """`报告_files` beside `报告.html` (or .htm): the folder a browser saves a page's pictures in."""
+    if not folder.endswith("_files"):
+        return None
+    stem = folder[: -len("_files")]
+    names = {e.name for e in entries}
+    return next((stem + ext for ext in (".html", ".htm", ".shtml") if stem + ext in names), None)
+
+
 def scan_folder(drop_dir: str | os.PathLike) -> tuple[list[Found], list[Refusal]]:
     """Walk the folder without following links: regular files in name order (a folder's files,
     then its sub-folders), and a refusal for every other entry. Never raises for an entry."""
@@ -105,7 +114,11 @@ def scan_folder(drop_dir: str | os.PathLike) -> tuple[list[Found], list[Refusal]
             elif stat.S_ISLNK(mode):
                 refused.append(Refusal(shown, "symlink", _link_reason(entry.path)))
             elif stat.S_ISDIR(mode):
-                subdirs.append(rel)
+                page = _saved_page_of(entry.name, entries)
+                if page:  # a browser's "save complete page" folder: its pictures are read with the page (webpage.py)
+                    refused.append(Refusal(shown, "page_assets", f"the pictures of the saved page {page}: read with it, not as reports"))
+                else:
+                    subdirs.append(rel)
             elif stat.S_ISREG(mode):
                 if shown in names:
                     refused.append(Refusal(shown + f" [{rel.encode('utf-8', 'surrogateescape')!r}]", "name_clash",

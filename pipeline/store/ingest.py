@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.read.dropfolder import DEFAULT_MAX_BYTES, Refusal, TooBig, Unreadable, content_id, read_regular, scan_folder, unreadable_id
+from pipeline.read.webpage import images_beside
 from pipeline.process import PIPELINE_VERSION, process_bytes, report_id_for, unreadable_file
 from pipeline.store.db import sql
 from pipeline.store.refusals import record_refusals
@@ -167,7 +168,7 @@ def _work(args: tuple[str, list[tuple[str, str, int]], str, str]) -> StagedChunk
         except Unreadable as exc:
             out.append(unreadable_file(unreadable_id(shown, str(exc)), shown, 0, str(exc)))
             continue
-        out.append(process_bytes(data, shown))
+        out.append(process_bytes(data, shown, images=images_beside(drop_dir, fs_path, data) if b"<img" in data[:5_000_000].lower() else None))  # issue 16: pictured tables of a saved page
     t = time.perf_counter()
     paths = stage_tables(out, Path(staging), tag)
     done = [FileDone(p.report["report_id"], p.document["document_id"], p.document["error"] is not None, p.timings) for p in out]
