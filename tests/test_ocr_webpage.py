@@ -67,3 +67,35 @@ def test_a_saved_page_with_pictured_tables_is_read_from_its_pictures(saved_page)
     assert refused == [("report_files", "page_assets")]  # the pictures are not reports of their own
     encoding = con.execute("SELECT encoding FROM documents").fetchone()[0]
     assert "4 picture(s) OCR'd" in encoding
+
+
+def test_a_failing_check_on_a_scan_shows_the_cells_cut_from_the_page(tmp_path):
+    """A scanned report whose printed total is off by one (the source is wrong, OCR is sure):
+    the identity fails, and the findings markdown carries the picture of each cell it names."""
+    import base64
+    import re
+
+    from assets.findings import findings_md, read_findings
+    from pipeline.devtools.render import document, render_pdf
+    from pipeline.form import FORM_2021
+
+    rng = random.Random(5)
+    g = generate_document(rng, 0, "pdf", "2021")
+    truth = dict(g.truth)
+    truth[("applications", "new_received", "total")] += 1  # printed wrong
+    doc = document(FORM_2021, truth, g.organ, g.year, set(), filler=0)
+    pages = degrade.render_pages(render_pdf(doc), 150)[:1]  # the applications table starts on page 1
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "scan.png").write_bytes(degrade.to_image(pages[0], "PNG"))
+    db = tmp_path / "s.duckdb"
+    run_ingest(drop, db, workers=1)
+    rid = duckdb.connect(str(db), read_only=True).execute("SELECT report_id FROM reports").fetchone()[0]
+    f = read_findings(str(db), [rid], str(drop))[rid]
+    md = findings_md(f, f.checks)
+    failing = [c["check_name"] for c in f.failing()]
+    assert any(n.startswith("applications_") for n in failing), failing
+    pictures = re.findall(r"!\[([\w.]+)\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", md)
+    assert ("new_received.total" in {name for name, _ in pictures})
+    assert all(base64.b64decode(b64).startswith(b"\x89PNG") for _, b64 in pictures)
+    assert "without" not in md
