@@ -166,3 +166,32 @@ def test_a_seal_stamped_on_a_rule_leaves_the_rule():
     tables = find_tables(binarize(gray))
     _, ys, xs, hor, ver = tables[0]
     assert len(ys) == 4 and len(xs) == 5 and len(grid_regions(ys, xs, hor, ver)) == 11
+
+
+def test_the_cache_is_filled_by_shares_and_the_ingest_never_ocrs_again(scanned, tmp_path, monkeypatch):
+    """`python -m pipeline ocr --part k/n`: each file in exactly one share; a cached file is
+    skipped; an ingest pointed at the cache then loads the scan without the engine."""
+    from pipeline.__main__ import main
+    from pipeline.read.ocr_fill import fill, in_part
+    from pipeline.store.ingest import run_ingest
+
+    _, data, out, cache = scanned
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "scan.pdf").write_bytes(data)
+    (drop / "note.txt").write_text("not a scan", encoding="utf-8")
+    sha = out.document["document_id"]
+    mine = next(k for k in (0, 1) if in_part(sha, k, 2))
+    assert fill(str(drop), str(cache), mine, 2).cached == 1
+    assert fill(str(drop), str(cache), 1 - mine, 2).other == 2
+    assert main(["ocr", str(drop), "--cache", str(cache), "--part", f"{mine + 1}/2"]) == 0
+
+    def no_engine():
+        raise AssertionError("OCR ran again")
+    monkeypatch.setattr("pipeline.read.ocr.engine", no_engine)
+    monkeypatch.setenv(ocr_cache.ENV, str(cache))
+    run_ingest(drop, tmp_path / "s.duckdb", workers=1)
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM report_cells WHERE how LIKE 'ocr%'").fetchone()[0] > 150
