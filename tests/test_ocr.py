@@ -195,3 +195,26 @@ def test_the_cache_is_filled_by_shares_and_the_ingest_never_ocrs_again(scanned, 
 
     con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM report_cells WHERE how LIKE 'ocr%'").fetchone()[0] > 150
+
+
+def test_a_mixed_pdf_ocrs_only_its_pages_without_a_text_layer(tmp_path, monkeypatch):
+    """Page 1 born digital, page 2 a scan (the applications table runs on to it): one report,
+    the table joined across the two kinds of page, page 2's cells OCR'd, page 1's read."""
+    import pypdfium2 as pdfium
+
+    monkeypatch.setenv(ocr_cache.ENV, str(tmp_path / "cache"))
+    rng = random.Random(1)
+    g = generate_document(rng, 0, "pdf", "2021")
+    scan2 = degrade.to_pdf([degrade.scan(degrade.render_pages(g.data, 150)[1], rng, with_seal=False)], 150)
+    mixed = pdfium.PdfDocument.new()
+    mixed.import_pages(pdfium.PdfDocument(g.data), [0])
+    mixed.import_pages(pdfium.PdfDocument(scan2), [0])
+    buf = io.BytesIO()
+    mixed.save(buf)
+    out = process_bytes(buf.getvalue(), "mixed.pdf")
+    assert out.document["error"] is None and "1 scanned page(s) with tables OCR'd" in out.document["encoding"]
+    got = {(c["table_name"], c["row_key"], c["column_key"]): c for c in out.cells}
+    assert all(got[k]["value"] == v for k, v in g.truth.items()), [(k, v, got[k]["value"]) for k, v in g.truth.items() if got[k]["value"] != v]
+    hows = {(c["page"], c["how"].split(",")[0]) for c in out.cells if c["table_name"] == "review_litigation"}
+    assert hows == {(2, "ocr")}
+    assert {c["how"] for c in out.cells if c["page"] == 1} == {"read"}

@@ -43,13 +43,15 @@ def read_binary(data: bytes, suffix: str) -> Read | None:
     if data.startswith(b"%PDF") or (suffix == ".pdf" and b"%PDF-" in data[:1024]):
         from pipeline.read.pdf import PdfError, read_pdf
 
+        repairs: list[dict] = []
         try:
-            got = read_pdf(data)
+            got = read_pdf(data, ocr_pages=lambda numbers: _ocr_some(data, numbers, repairs))
         except PdfError as exc:
             if not needs_ocr(str(exc)):
                 raise
             return _scanned_pdf(data, str(exc))
-        return Read(Decoded(got.text, f"pdf text layer ({got.pages} pages, {got.tables} tables)", False), got.places)
+        how = f"; {len({p[0] for p, c in zip(got.places, got.ocr_cells or []) if c})} scanned page(s) with tables OCR'd" if got.ocr_cells else ""
+        return Read(Decoded(got.text, f"pdf text layer ({got.pages} pages, {got.tables} tables{how})", False, tuple(repairs)), got.places, got.ocr_cells)
     if suffix == ".pdf":
         raise DecodeError("broken PDF: no %PDF header")
     if data.startswith(b"PK\x03\x04") and (suffix == ".docx" or _is_docx(data)):
@@ -91,6 +93,21 @@ def _picture(data: bytes, kind: str) -> Read:
 
     got = _ocr(data, enumerate(image_pages(data), 1))
     return Read(Decoded(got.text, f"ocr of a {kind} image ({got.pages} pages, {got.tables} tables)", False, tuple(got.repairs)), got.places, got.cells)
+
+
+def _ocr_some(data: bytes, numbers: list[int], repairs: list[dict]) -> dict[int, list]:
+    """A mixed PDF: the pages that are pictures, OCR'd (a failure leaves them empty, noted)."""
+    from pipeline.read.images import pdf_pages
+    from pipeline.read.scan import page_elements
+
+    try:
+        got, fixed = page_elements(data, pdf_pages(data, numbers))
+    except Exception as exc:  # noqa: BLE001 - the text pages are still read
+        repairs.append({"kind": "ocr", "note": f"scanned pages {numbers} not read: {type(exc).__name__}: {exc}"})
+        return {}
+    repairs.extend(fixed)
+    repairs.append({"kind": "ocr", "note": f"pages {numbers} are pictures: OCR'd"})
+    return got
 
 
 def _ocr(data: bytes, pictures):

@@ -174,27 +174,19 @@ def _align_continuations(pages: list[list]) -> list[list]:
 
 
 def render_pages(pages: list[Page]) -> ScanText:
-    """Pages → text lines with places, tables joined across pages as for PDFs."""
-    from pipeline.read.pdf import _join_pages, _Line
+    """Pages → text lines with places, tables joined across pages by pdf.py's own renderer."""
+    from pipeline.read.pdf import _render
 
-    lines: list[str] = []
-    places: list = []
-    cells: list[list[OcrCell | None] | None] = []
-    tables = 0
     repairs: list[dict] = []
-    for e in _join_pages(_align_continuations([_elements(p, repairs) for p in pages])):
-        if isinstance(e, _Line):
-            lines.append(e.text)
-            places.append(e.place)
-            cells.append(None)
-            continue
-        tables += 1
-        for parts, place in zip(grid_parts(e.rows), e.places):
-            if parts:
-                lines.append(" | ".join(text for text, _ in parts))
-                places.append(place)
-                cells.append([getattr(src, "cell", None) for _, src in parts])
-    return ScanText("\n".join(lines), places, len(pages), tables, cells, repairs=repairs)
+    got = _render(_align_continuations([_elements(p, repairs) for p in pages]), len(pages))
+    return ScanText(got.text, got.places, len(pages), got.tables, got.ocr_cells or [None] * len(got.places), repairs=repairs)
+
+
+def page_elements(data: bytes, pictures) -> tuple[dict[int, list], list[dict]]:
+    """OCR'd pages (cached) as pdf.py's elements, by page number: a mixed PDF's scanned pages."""
+    pages, _, _ = ocr_pages(data, pictures)
+    repairs: list[dict] = []
+    return {p.number: _elements(p, repairs) for p in pages}, repairs
 
 
 def read_scan(data: bytes, pictures) -> ScanText:
