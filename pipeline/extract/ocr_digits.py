@@ -151,7 +151,7 @@ def _solve(instances, cells, ocr, suspects: list[Key], known) -> dict[Key, tuple
                        for _, terms in usable for j, sign in terms if j == k
                        and all(i == k or i not in unknown for i, _ in terms)}
             alts[k] = sorted(v for v in implied if v >= 0)
-        elif cells[k].value != cells[k].value.to_integral():
+        elif cells[k].value != cells[k].value.to_integral() or cells[k].value < 0:
             alts[k] = []  # a decimal (万元): the identities add whole counts only
         else:
             alts[k] = readings(str(int(cells[k].value)), getattr(o, "digits", None))

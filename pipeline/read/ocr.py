@@ -37,6 +37,7 @@ class Reading:
     text: str
     score: float  # mean probability of the emitted characters (the engine's usual score)
     digits: list[Digit] = field(default_factory=list)  # set when the crop reads as a number
+    negative: bool = False  # printed with a minus (本年增/减 can be negative)
 
     @property
     def numeric(self) -> bool:
@@ -44,7 +45,7 @@ class Reading:
 
     @property
     def number(self) -> str:
-        return "".join(d.char for d in self.digits)
+        return ("-" if self.negative else "") + "".join(d.char for d in self.digits)
 
     @property
     def confidence(self) -> float:
@@ -108,6 +109,7 @@ class Engine:
         reading = Reading("".join(text).strip(), float(np.mean(probs)) if probs else 0.0)
         if reading.text and _NUMERIC.match(reading.text):
             reading.digits = self._digits(frames)
+            reading.negative = reading.text.startswith(("-", "－", "—", "–")) and bool(reading.digits)
         return reading
 
     def _digits(self, frames: np.ndarray) -> list[Digit]:

@@ -331,7 +331,8 @@ def read_page(rgb: np.ndarray, number: int, eng: Engine) -> Page:
             if not any(c is cell for c, _ in jobs):
                 cell.unread, cell.confidence = True, 0.0
         tables.append(PageTable(grid, [(bbox[0], ys[i], bbox[2], ys[i + 1]) for i in range(len(ys) - 1)], xs, bbox))
-        masked[bbox[1]:bbox[3], bbox[0]:bbox[2]] = 255
+        m = 12  # the rules of a photographed table bow a little past its box
+        masked[max(0, bbox[1] - m):bbox[3] + m, max(0, bbox[0] - m):bbox[2] + m] = 255
     readings = eng.recognize(crops)
     parts: dict[int, list[Reading]] = {}
     for cell, k in jobs:
@@ -383,7 +384,7 @@ def _split_tall(bands: list[tuple[int, int]], profile: np.ndarray) -> list[tuple
         if y1 - y0 > 1.6 * usual and usual >= 6:
             lo, hi = y0 + int(usual * 0.6), y1 - int(usual * 0.6)
             cut = lo + int(np.argmin(profile[lo:hi])) if hi > lo else None
-            if cut is not None:
+            if cut is not None and profile[cut] <= 0.2 * float(np.median(profile[y0:y1])):  # a real gap, not a stroke
                 todo[:0] = [(y0, cut), (cut + 1, y1)]
                 continue
         out.append((y0, y1))
@@ -400,6 +401,9 @@ def _prose(gray: np.ndarray, eng: Engine) -> list[PageLine]:
     boxes = []
     profile = np.count_nonzero(ink, axis=1)
     bands = [(y0, y1) for y0, y1 in _runs(profile > 0, max(1, h // 600)) if 6 <= y1 - y0 <= h // 8]
+    texty = [b for b in bands if np.count_nonzero(ink[b[0]:b[1]].any(axis=0)) >= 1.5 * (b[1] - b[0])]  # text is wider than tall; an edge sliver is not
+    usual = float(np.median([b - a for a, b in texty])) if texty else 0.0
+    bands = [b for b in texty if b[1] - b[0] >= 0.5 * usual]
     for y0, y1 in _split_tall(bands, profile):
         cols = np.nonzero(np.count_nonzero(ink[y0:y1], axis=0))[0]
         for x0, x1 in _runs(np.isin(np.arange(w), cols), max(40, 3 * (y1 - y0))):
