@@ -11,7 +11,8 @@ through the whole per-file path (``process_bytes``) on ``--workers`` processes, 
 switched off, so every page is OCR'd. Degrading happens before the clock starts.
 
 A cell is *right* when its value equals the truth (blank = blank); *flagged* when it is
-``unresolved`` or its note says ``unconfirmed``; *wrong* when neither. The target: ≥ 99 % right
+``unresolved``, ``missing`` (not located: no value, ``tables_complete`` fails) or its note says
+``unconfirmed``; *wrong* when it holds a value that is not the truth and is not flagged. The target: ≥ 99 % right
 on generated scans, 0 wrong.
 """
 
@@ -69,7 +70,7 @@ def score(out, case: Case, s: Score) -> None:
     for key, truth in case.truth.items():
         s.cells += 1
         c = got.get(key)
-        flagged = c is not None and (c["how"] == "unresolved" or "unconfirmed" in (c["note"] or ""))
+        flagged = c is None or c["how"] in ("unresolved", "missing") or "unconfirmed" in (c["note"] or "")
         right = c is not None and c["how"] not in ("missing", "unresolved") and c["value"] == truth
         s.right += right
         s.flagged += flagged

@@ -92,12 +92,22 @@ def ocr_pages(data: bytes, pictures) -> tuple[list[Page], float, bool]:
     return pages, seconds, False
 
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_STRAY_DIGIT = re.compile(r"(?<!^)(?<!^\d)\d|^\d(?!\d?[.．、])")  # any digit but an enumerator's at the start
+
+
 def _text(cell: OcrCell, repairs: list[dict]) -> OcrText:
     text = clean_cell(cell.text) or ""
     label = form_label(text) if text and not cell.digits else None
     if label and label != text:
         repairs.append({"kind": "ocr_label", "page": cell.page, "before": text, "after": label})
         text = label
+    elif text and not cell.digits and _STRAY_DIGIT.search(text):
+        # a label cell is words: a digit in it, other than its enumerator (1.), is OCR's misreading
+        # of vertical text or a seal's remains, and would be taken for a value of the row above
+        cleaned = _STRAY_DIGIT.sub("", text) if len(_CJK.findall(text)) >= 3 else ""
+        repairs.append({"kind": "ocr_label", "page": cell.page, "before": text, "after": cleaned})
+        text = cleaned
     t = OcrText(text)
     t.cell = cell
     return t
@@ -115,19 +125,41 @@ def _labels() -> list[tuple[str, re.Pattern]]:
     return list(seen.items())
 
 
+@lru_cache(maxsize=1)
+def _headings() -> list[re.Pattern]:
+    from pipeline.form import FORM_2019, FORM_2021, FORM_2021_UNDIVIDED, Heading
+
+    out = []
+    for spec in (FORM_2019, FORM_2021, FORM_2021_UNDIVIDED):
+        for table in spec.tables.values():
+            for h in getattr(table, "headings", ()) or ():
+                if isinstance(h, Heading):
+                    out.append(re.compile(h.anchor))
+    return out
+
+
 @lru_cache(maxsize=4096)
 def form_label(text: str) -> str | None:
     """The form's row label an OCR'd label cell stands for, when OCR damaged it (途期 for
     逾期, 1信访 for 1.信访, a character lost under a seal): the label clearly nearest in
     characters (ratio ≥ 0.6 and 0.1 ahead of the next), or, when the cell still matches some
     rows' anchors, the nearest of those if it is close (≥ 0.75). None otherwise."""
+    if any(rx.search(text) for rx in _headings()):
+        return None  # a heading of the form (（三）不予公开), not a row: left as read
     matching = [label for label, rx in _labels() if rx.search(text)]
-    if matching:
+    if matching:  # the row's words are there: only an enumerator OCR lost its point is mended (1信访 → 1.信访)
+        if not re.match(r"^\d(?![.．、\d])", text):
+            return None
         ratio, label = max((SequenceMatcher(None, text, label).ratio(), label) for label in matching)
-        return label if ratio >= 0.75 else None
-    scored = sorted(((SequenceMatcher(None, text, label).ratio(), label) for label, _ in _labels()), reverse=True)
-    best, second = scored[0], scored[1]
-    return best[1] if best[0] >= 0.6 and best[0] - second[0] >= 0.1 else None
+        return label if ratio >= 0.75 and label[0] == text[0] else None
+    if not _CJK.search(text):
+        return None
+    scored = sorted(((SequenceMatcher(None, text, label).ratio(), label) for label, _ in _labels()
+                     if 0.7 <= len(text) / len(label) <= 1.4), reverse=True)
+    if not scored:
+        return None
+    best, second = scored[0], scored[1] if len(scored) > 1 else (0.0, "")
+    return best[1] if best[0] >= 0.75 and best[0] - second[0] >= 0.1 else None
 
 
 def _elements(page: Page, repairs: list[dict]) -> list:
