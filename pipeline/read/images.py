@@ -17,6 +17,7 @@ import numpy as np
 
 from pipeline.read.decode import DecodeError
 
+PICTURE_SUFFIXES = frozenset((".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif"))  # OCR'd, so read after the text files
 MAX_PAGES = 500  # as for PDFs: an annual report has a few dozen pages
 MAX_PIXELS = 120_000_000  # per page as stored (a 600-dpi A3 scan is 70 Mpx); beyond, refused unread
 MAX_SIDE = 2400  # OCR works on at most this many pixels on the long side

@@ -18,10 +18,11 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pipeline.read.dropfolder import DEFAULT_MAX_BYTES, Refusal, TooBig, Unreadable, content_id, read_regular, scan_folder, unreadable_id
-from pipeline.read.webpage import images_beside
+from pipeline.read.images import PICTURE_SUFFIXES  # issue 16
+from pipeline.read.webpage import images_beside  # issue 16
 from pipeline.process import PIPELINE_VERSION, process_bytes, report_id_for, unreadable_file
 from pipeline.store.db import sql
 from pipeline.store.refusals import record_refusals
@@ -293,6 +294,7 @@ def run_ingest(
         todo = plan.to_process
         if only_documents is not None:
             todo = [e for e in todo if only_documents(e.document_id)]
+        todo = sorted(todo, key=lambda e: PurePosixPath(e.source_path).suffix.lower() in PICTURE_SUFFIXES)  # issue 16: text is not held up behind OCR
         summary.unchanged, summary.renamed, summary.removed = plan.unchanged, len(plan.renamed), len(plan.gone_paths)
         remove_paths(con, plan.gone_paths)
         if plan.renamed or plan.replaced:
