@@ -123,6 +123,11 @@ def _decide_table(table: TableSpec, cells: dict[Key, Cell], ocr: dict[Key, objec
             by = ", ".join(why)
             if not o.unread and c.value is not None and Decimal(v) == c.value:
                 c.note = _join(c.note, f"confirmed by {by}")
+            elif o.unread and v == 0:
+                # ink that reads as nothing, where the identities want 0: a lost 0, or a blank cell
+                # with specks — blank is not zero, so it stays blank, and flagged
+                c.value = None
+                c.note = _join(c.note, f"unconfirmed: OCR read nothing in an inked cell; {by} imply 0 — a 0 or a blank")
             else:
                 c.how = f"ocr, decided by {by}"
                 c.note = _join(c.note, f"OCR read {read}; the identities leave {v}")

@@ -331,8 +331,8 @@ def read_page(rgb: np.ndarray, number: int, eng: Engine) -> Page:
             if not any(c is cell for c, _ in jobs):
                 cell.unread, cell.confidence = True, 0.0
         tables.append(PageTable(grid, [(bbox[0], ys[i], bbox[2], ys[i + 1]) for i in range(len(ys) - 1)], xs, bbox))
-        m = 12  # the rules of a photographed table bow a little past its box
-        masked[max(0, bbox[1] - m):bbox[3] + m, max(0, bbox[0] - m):bbox[2] + m] = 255
+        mx, my = 12, 3  # the rules of a photographed table bow a little past its box; a heading may sit close above it
+        masked[max(0, bbox[1] - my):bbox[3] + my, max(0, bbox[0] - mx):bbox[2] + mx] = 255
     readings = eng.recognize(crops)
     parts: dict[int, list[Reading]] = {}
     for cell, k in jobs:
@@ -371,12 +371,11 @@ def _fill(cell: OcrCell, readings: list[Reading]) -> None:
     cell.confidence = min(r.score for r in readings if r.text)
 
 
-def _split_tall(bands: list[tuple[int, int]], profile: np.ndarray) -> list[tuple[int, int]]:
+def _split_tall(bands: list[tuple[int, int]], profile: np.ndarray, usual: float) -> list[tuple[int, int]]:
     """Two text lines run together (a seal's remains or a descender bridging the gap) make a
     band about twice the usual height: cut it at its thinnest row, again while still tall."""
     if not bands:
         return bands
-    usual = float(np.median([b - a for a, b in bands]))
     out = []
     todo = list(bands)
     while todo:
@@ -384,7 +383,7 @@ def _split_tall(bands: list[tuple[int, int]], profile: np.ndarray) -> list[tuple
         if y1 - y0 > 1.6 * usual and usual >= 6:
             lo, hi = y0 + int(usual * 0.6), y1 - int(usual * 0.6)
             cut = lo + int(np.argmin(profile[lo:hi])) if hi > lo else None
-            if cut is not None and profile[cut] <= 0.2 * float(np.median(profile[y0:y1])):  # a real gap, not a stroke
+            if cut is not None and profile[cut] <= 0.25 * float(np.median(profile[y0:y1])):  # a gap, not a stroke
                 todo[:0] = [(y0, cut), (cut + 1, y1)]
                 continue
         out.append((y0, y1))
@@ -400,11 +399,13 @@ def _prose(gray: np.ndarray, eng: Engine) -> list[PageLine]:
     h, w = ink.shape
     boxes = []
     profile = np.count_nonzero(ink, axis=1)
-    bands = [(y0, y1) for y0, y1 in _runs(profile > 0, max(1, h // 600)) if 6 <= y1 - y0 <= h // 8]
+    lit = profile > max(2, w // 400)  # a row of text has dozens of ink pixels; specks and a seal's remains a few
+    bands = [(y0, y1) for y0, y1 in _runs(lit, max(1, h // 600)) if 6 <= y1 - y0 <= h // 8]
     texty = [b for b in bands if np.count_nonzero(ink[b[0]:b[1]].any(axis=0)) >= 1.5 * (b[1] - b[0])]  # text is wider than tall; an edge sliver is not
-    usual = float(np.median([b - a for a, b in texty])) if texty else 0.0
+    single = [b - a for a, b in texty if b - a <= h // 25] or [b - a for a, b in texty]  # lines run together are not the usual height
+    usual = float(np.median(single)) if single else 0.0
     bands = [b for b in texty if b[1] - b[0] >= 0.5 * usual]
-    for y0, y1 in _split_tall(bands, profile):
+    for y0, y1 in _split_tall(bands, profile, usual):
         cols = np.nonzero(np.count_nonzero(ink[y0:y1], axis=0))[0]
         for x0, x1 in _runs(np.isin(np.arange(w), cols), max(40, 3 * (y1 - y0))):
             boxes.append((int(x0), int(y0), int(x1), int(y1)))

@@ -155,7 +155,7 @@ def form_label(text: str) -> str | None:
     if not _CJK.search(text):
         return None
     scored = sorted(((SequenceMatcher(None, text, label).ratio(), label) for label, _ in _labels()
-                     if 0.7 <= len(text) / len(label) <= 1.4), reverse=True)
+                     if 0.6 <= len(text) / len(label) <= 1.4), reverse=True)
     if not scored:
         return None
     best, second = scored[0], scored[1] if len(scored) > 1 else (0.0, "")
