@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-real profile bench-small bench-pdf bench-converter pdf-breaks fuzz killtest ui ui-test bench-dagster clean
+.PHONY: run test bench bench-real profile bench-small bench-pdf bench-ocr bench-converter pdf-breaks fuzz killtest ui ui-test bench-dagster clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -64,3 +64,7 @@ ui-test: $(STAMP) ## the reviewer's path in a real browser (Debian's chromium + 
 
 clean:
 	rm -rf $(VENV) data bench_out .dagster_home ui_shots
+
+OCR_REPORTS ?= 12
+bench-ocr: $(STAMP) ## OCR: cells right/wrong/flagged and pages/s on 2 workers, generated scans/photos and the corpus PDF degraded (see README)
+	flock /tmp/govreport-heavy.lock $(PY) -m pipeline.devtools.bench_ocr --generated $(OCR_REPORTS) --workers 2

@@ -6,7 +6,9 @@ what the UI shows and what the tests assert on.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from dataclasses import dataclass, field
 
 from pipeline.check.review_groups import GROUP_OF, REVIEW_GROUPS
@@ -22,6 +24,8 @@ DETAIL_ROWS = 8  # evidence rows shown per failing check; the rest stay in check
 class ReportFindings:
     report: dict
     checks: list[dict] = field(default_factory=list)
+    ocr_cells: list[dict] = field(default_factory=list)  # OCR'd cells with their page and box (issue 16)
+    drop_dir: str | None = None  # where the source file is, to cut the cells' pictures from it
 
     def failing(self, group: str | None = None, include_waived: bool = False) -> list[dict]:
         """Unwaived failures (errors first: they are what a reviewer reads first)."""
@@ -38,8 +42,9 @@ class ReportFindings:
         return "; ".join(parts) or "passes every check"
 
 
-def read_findings(db_path: str, report_ids: list[str]) -> dict[str, ReportFindings]:
-    """The reports (by id) with every check row and its waiver, from the published store."""
+def read_findings(db_path: str, report_ids: list[str], drop_dir: str | None = None) -> dict[str, ReportFindings]:
+    """The reports (by id) with every check row and its waiver, from the published store;
+    with `drop_dir`, OCR'd reports also get their cells' boxes, for the pictures."""
     if not report_ids:
         return {}
     con = connect(db_path, read_only=True)
@@ -58,6 +63,15 @@ def read_findings(db_path: str, report_ids: list[str]) -> dict[str, ReportFindin
             rec["waived"] = bool(rec["waived"]) and not rec["passed"]
             if rec["report_id"] in out:
                 out[rec["report_id"]].checks.append(rec)
+        if drop_dir:
+            for f in out.values():
+                f.drop_dir = drop_dir
+            for row in con.execute(
+                    """SELECT c.report_id, c.table_name, c.row_key, c.column_key, c.page, c.box, c.value, c.raw, c.how, c.confidence
+                       FROM report_cells c JOIN want USING (report_id) WHERE c.box IS NOT NULL""").fetchall():
+                cell = dict(zip(("report_id", "table_name", "row_key", "column_key", "page", "box", "value", "raw", "how", "confidence"), row))
+                if cell["report_id"] in out:
+                    out[cell["report_id"]].ocr_cells.append(cell)
         return out
     finally:
         con.close()
@@ -103,10 +117,49 @@ def findings_md(f: ReportFindings, checks: list[dict]) -> str:
         details = json.loads(c["details"] or "[]")
         if details:
             parts.append(f"\n\n**{c['check_name']}** — evidence:\n\n" + md_table(details, DETAIL_ROWS))
+        parts.append(cell_pictures(f, c))
     good = [c for c in checks if c["passed"]]
     if good:
         parts.append("\n\nPassed: " + ", ".join(f"`{c['check_name']}`" for c in good))
     return "".join(parts)
+
+
+def involved_cells(f: ReportFindings, check: dict) -> list[dict]:
+    """The OCR'd cells a failing check names (``row.column`` in its details or message), or,
+    for the completeness checks, the cells OCR left unresolved."""
+    if not f.ocr_cells:
+        return []
+    text = (check["details"] or "") + " " + (check["message"] or "")
+    named = [c for c in f.ocr_cells if re.search(rf"(?<![\w.]){re.escape(c['row_key'])}\.{re.escape(c['column_key'])}(?!\w)", text)]
+    if not named and check["check_name"] in ("tables_complete", "split_resolution"):
+        named = [c for c in f.ocr_cells if c["how"] == "unresolved"]
+    return named
+
+
+def cell_pictures(f: ReportFindings, check: dict) -> str:
+    """The involved cells cut from the report's page, as images in the markdown (the Dagster
+    UI shows data: URIs), each with what was read."""
+    cells = involved_cells(f, check)
+    if not cells or not f.drop_dir:
+        return ""
+    from pipeline.read.crops import MAX_CROPS, cell_crops
+    from pipeline.read.dropfolder import MAX_SCAN_BYTES, read_regular
+
+    try:
+        data = read_regular(f.drop_dir, f.report["source_path"], MAX_SCAN_BYTES)
+    except Exception:  # noqa: BLE001 - the file left the folder: findings without pictures
+        return ""
+    cells = cells[:MAX_CROPS]
+    pngs = cell_crops(data, [(c["page"], tuple(int(v) for v in c["box"].split(","))) for c in cells])
+    shown = []
+    for c, png in zip(cells, pngs):
+        if png is None:
+            continue
+        value = "unresolved" if c["how"] == "unresolved" else ("blank" if c["value"] is None else f"{c['value']:f}".rstrip("0").rstrip("."))
+        conf = f", confidence {c['confidence']:.2f}" if c["confidence"] is not None else ""
+        shown.append(f"`{c['row_key']}.{c['column_key']}` page {c['page']}: **{value}** [{c['how']}{conf}]\n\n"
+                     f"![{c['row_key']}.{c['column_key']}](data:image/png;base64,{base64.b64encode(png).decode()})")
+    return (f"\n\n**{check['check_name']}** — the cells on the page:\n\n" + "\n\n".join(shown)) if shown else ""
 
 
 def group_checks(f: ReportFindings, group: str) -> list[dict]:

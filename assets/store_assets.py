@@ -158,7 +158,7 @@ def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore
         added, gone = sync_partitions(context.instance, db)
         waivers = summary.waivers
         changed = waivers.changed_report_ids if waivers else set()
-        published = publish_verdicts(context, db, sorted(set(summary.report_ids) | set(summary.continuity_report_ids) | changed))
+        published = publish_verdicts(context, db, sorted(set(summary.report_ids) | set(summary.continuity_report_ids) | changed), govreport.resolved_drop_dir())
         context.log.info(f"processed {summary.processed}, published {published} verdicts; partitions +{len(added)} −{len(gone)}")
         checks = _table_checks(con, counts, waivers)
         for spec in TABLE_CHECKS:

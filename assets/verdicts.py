@@ -74,11 +74,12 @@ def _targets(instance: dg.DagsterInstance, keys: list[str]) -> dict[str, AssetCh
     return out
 
 
-def publish_verdicts(context, db_path: str, report_ids: list[str]) -> int:
+def publish_verdicts(context, db_path: str, report_ids: list[str], drop_dir: str | None = None) -> int:
     """Log each report's materialization, then its verdict evaluation against it, then the
-    store-wide verdict. Returns the number of reports published."""
+    store-wide verdict. Returns the number of reports published. With `drop_dir`, failing
+    checks of OCR'd reports show the pictures of their cells."""
     t0 = time.perf_counter()
-    found = read_findings(db_path, sorted(set(report_ids)))
+    found = read_findings(db_path, sorted(set(report_ids)), drop_dir)
     by_key = {f.report["partition_key"]: f for f in found.values() if f.report["partition_key"]}
     for key, f in by_key.items():
         context.log_event(dg.AssetMaterialization(asset_key=REPORT_VERDICTS, partition=key, description=f.verdict(),
@@ -157,6 +158,6 @@ def report_verdicts(context: dg.AssetExecutionContext, govreport: GovReportStore
         ids = [r for (r,) in con.execute("SELECT report_id FROM reports WHERE partition_key IN (SELECT k FROM want)").fetchall()]
     finally:
         con.close()
-    n = publish_verdicts(context, db, ids)
+    n = publish_verdicts(context, db, ids, govreport.resolved_drop_dir())
     context.log.info(f"published {n} of {len(keys)} selected reports" + ("" if n == len(keys) else "; the others are no longer in the store"))
     yield from ()

@@ -18,6 +18,15 @@ from pipeline.store.review import add_review_commands
 from pipeline.store.writer import StoreBusy
 
 
+def _ocr(args) -> int:
+    from pipeline.read.ocr_fill import fill
+
+    k, n = (int(x) for x in args.part.split("/"))
+    got = fill(args.drop_dir, args.cache, k - 1, n, args.workers)
+    print(f"ocr: {got.ocr} OCR'd now, {got.cached} already cached, {got.failed} failed, {got.other} not this part's or not scans")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -37,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     ing.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                      help="when another run is writing the store, wait this long for it (default: exit at once)")
     ing.add_argument("--waivers", default=None, help="waivers file (default: waivers.csv beside the drop folder)")
+    ocr = sub.add_parser("ocr", help="OCR a drop folder's scans into the OCR cache only (one share of them with --part k/n)")
+    ocr.add_argument("drop_dir")
+    ocr.add_argument("--cache", required=True, help="OCR cache folder (the ingest uses <db>.ocr, or $GOVREPORT_OCR_CACHE)")
+    ocr.add_argument("--part", default="1/1", help="k/n: this machine's share of the files, by content hash")
+    ocr.add_argument("--workers", type=int, default=1)
+    ocr.set_defaults(run=_ocr)
     add_review_commands(sub)
     args = parser.parse_args(argv)
     if args.command != "ingest":

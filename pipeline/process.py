@@ -25,7 +25,9 @@ from pipeline.check.report_checks import (
 )
 from pipeline.read.budget import DEFAULT, Budget
 from pipeline.read.decode import DecodeError, decode_bytes, html_to_text
-from pipeline.read.formats import page_index, read_binary
+from pipeline.read.formats import ocr_cell_index, page_index, read_binary
+from pipeline.extract.cells import is_read
+from pipeline.extract.ocr_digits import decide_ocr
 from pipeline.extract.tables import extract_tables
 from pipeline.form import canonical_label
 from pipeline.keys import partition_key
@@ -101,11 +103,13 @@ def _check_rows(report_id: str, results: list[CheckResult]) -> list[dict]:
     ]
 
 
-def process_bytes(data: bytes, source_path: str, budget: Budget = DEFAULT) -> Processed:
+def process_bytes(data: bytes, source_path: str, budget: Budget = DEFAULT, images: dict[str, bytes] | None = None) -> Processed:
     """Decode, normalize, understand, extract and check one file. Never raises for bad
     input: an unreadable file becomes a document row with its error and a failed check. The
     readers consult `budget` before inflating or interpreting (read/budget.py); its hard limits
-    are held by the run's watchdog, which calls ``unreadable_file`` for a file over them."""
+    are held by the run's watchdog, which calls ``unreadable_file`` for a file over them.
+    `images`: the pictures a saved web page shows from beside it (src → bytes, read by the
+    ingest inside the drop folder only); its pictured tables are OCR'd in place."""
     document_id = hashlib.sha256(data).hexdigest()
     report_id = report_id_for(document_id)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -123,6 +127,9 @@ def process_bytes(data: bytes, source_path: str, budget: Budget = DEFAULT) -> Pr
     try:
         binary = read_binary(data, PurePosixPath(source_path).suffix, budget.start())  # PDF, DOCX; refused formats raise
         decoded = binary.decoded if binary else decode_bytes(data, PurePosixPath(source_path).suffix)
+        ocr_cells = binary.ocr_cells if binary else None
+        if images and decoded.is_html:
+            decoded, ocr_cells = _pictured_tables(decoded, images)
     except DecodeError as exc:
         doc["error"] = str(exc)
         return Processed(doc, report, checks=_check_rows(report_id, _unreadable(CheckResult("document_readable", False, "error", "text or HTML", "unreadable", source_path, str(exc)))))
@@ -132,14 +139,27 @@ def process_bytes(data: bytes, source_path: str, budget: Budget = DEFAULT) -> Pr
     doc["encoding"] = decoded.encoding
     doc["raw_text"] = decoded.text
     try:
-        return _process_text(decoded, doc, report, t0, binary.places if binary else None)
+        return _process_text(decoded, doc, report, t0, binary.places if binary else None, ocr_cells)
     except Exception as exc:  # noqa: BLE001 - a bug on one file must not stop the run; it is recorded
         doc["error"] = f"extraction failed: {type(exc).__name__}: {exc}"
         report["status"] = "error"
         return Processed(doc, report, checks=_check_rows(report_id, _unreadable(CheckResult("document_readable", False, "error", "parsed", "exception", source_path, doc["error"]))))
 
 
-def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | None = None) -> Processed:
+def _pictured_tables(decoded, images: dict[str, bytes]):
+    """A saved page whose tables are pictures: its text with the OCR'd tables in place."""
+    from pipeline.read.decode import Decoded
+    from pipeline.read.webpage import with_image_tables
+
+    try:
+        text, cells, repairs = with_image_tables(decoded.text, images)
+    except Exception as exc:  # noqa: BLE001 - a picture must not make the page unreadable
+        return Decoded(decoded.text, decoded.encoding, True, (*decoded.repairs, {"kind": "image_table", "note": f"pictures not read: {type(exc).__name__}: {exc}"})), None
+    n = sum(1 for r in repairs if r.get("kind") == "image_table" and "table(s)" in r.get("note", ""))
+    return Decoded(text, f"{decoded.encoding}; html with {n} picture(s) OCR'd", False, (*decoded.repairs, *repairs)), cells
+
+
+def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | None = None, ocr_cells: list | None = None) -> Processed:
     report_id = report["report_id"]
     text = html_to_text(decoded.text) if decoded.is_html else decoded.text
     t1 = perf_counter()
@@ -175,6 +195,9 @@ def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | No
     tables = None
     if meta.form in ("2019", "2021"):
         spec, tables = extract_tables(norm.text, meta.sections, meta.form)
+        if ocr_cells:  # every OCR'd digit confirmed by the identities or flagged (ocr_digits.py)
+            ocr_of = ocr_cell_index(ocr_cells, text, norm.repairs, norm.text)
+            decide_ocr(spec, tables, lambda c: ocr_of(c.offset))
         for t in tables.values():
             for c in t.cells:
                 row_label, col_label = canonical_label(spec.form_id, c.table, c.row_key, c.column_key)
@@ -183,13 +206,15 @@ def _process_text(decoded, doc: dict, report: dict, t0: float, places: list | No
                     "value": c.value, "raw": c.raw, "source_line": line_of(c.offset), "page": page_of(line_of(c.offset)), "how": c.how,
                     "candidates": " | ".join(c.candidates) if c.candidates else None, "note": c.note or None,
                     "row_label": row_label, "column_label": col_label,
+                    "confidence": round(c.ocr.confidence, 4) if c.ocr is not None else None,
+                    "box": ",".join(map(str, c.ocr.box)) if c.ocr is not None else None,
                 })
         report["cells_digest"] = cells_digest(out.cells)
         t3 = perf_counter()
         out.timings["extract"] = t3 - t2
         results += identity_checks(spec, tables, line_of)
         results += completeness_checks(tables, line_of)
-        cells_ok = all(c.how in ("read", "split") for t in tables.values() for c in t.cells)
+        cells_ok = all(is_read(c.how) for t in tables.values() for c in t.cells)
         report["status"] = "extracted" if cells_ok else ("no_tables" if not any(t.found for t in tables.values()) else "partial")
     elif meta.not_report:
         report["status"] = "not_report"

@@ -44,11 +44,13 @@ CREATE TABLE IF NOT EXISTS report_cells (
     raw          VARCHAR,
     source_line  INTEGER,
     page         INTEGER,                   -- PDF input: the page the cell was printed on (NULL for text)
-    how          VARCHAR NOT NULL,          -- read · split · unresolved · missing
+    how          VARCHAR NOT NULL,          -- read · split · ocr · ocr, decided by … · unresolved · missing
     candidates   VARCHAR,                   -- unresolved: the readings that survive
     note         VARCHAR,
     row_label    VARCHAR,
-    column_label VARCHAR
+    column_label VARCHAR,
+    confidence   DOUBLE,                    -- OCR'd cell: the engine's confidence in its least sure character
+    box          VARCHAR                    -- OCR'd cell: x0,y0,x1,y1 in the page picture (pixels), on `page`
 );
 CREATE TABLE IF NOT EXISTS prose_metrics (
     report_id   VARCHAR NOT NULL,
@@ -89,7 +91,7 @@ CREATE TABLE IF NOT EXISTS waivers (       -- findings a reviewer marked as know
 );
 CREATE TABLE IF NOT EXISTS refused_entries ( -- drop-folder entries not read, as of the last scan
     source_path VARCHAR NOT NULL,           -- relative; non-UTF-8 bytes written as \xNN
-    kind        VARCHAR NOT NULL,           -- symlink · fifo · socket · device · hidden · vanished · unreadable · name_clash
+    kind        VARCHAR NOT NULL,           -- symlink · fifo · socket · device · hidden · vanished · unreadable · name_clash · page_assets
     reason      VARCHAR NOT NULL            -- one line
 );
 CREATE TABLE IF NOT EXISTS report_pairs (  -- two reports of the same body and year (two files, one report): one row each way

@@ -278,3 +278,46 @@ def test_terminate_on_a_dagster_run_ends_it_within_10_s(tmp_path):
     assert stopped < 10, (stopped, out, err[-2000:])
     assert out.startswith("failed:") and re.search(r"stopped by SIGINT: \d files processed and committed, [1-4] left for the next run", out), (out, err[-2000:])
     assert "a_forms.pdf" not in errors(db) and integrity_problems(db) == []
+
+
+def _spinner(task, skip, mark):
+    """Each 'file' burns `seconds` of CPU, after granting itself `granted` seconds as the OCR
+    reader does before each scanned page."""
+    from pipeline.read.budget import grant_seconds
+
+    out = []
+    for i, (seconds, granted) in enumerate(task):
+        mark(i)
+        if i in skip:
+            out.append(skip[i])
+            continue
+        if granted:
+            grant_seconds(granted)
+        end = time.process_time() + seconds
+        while time.process_time() < end:
+            pass
+        out.append("read")
+    mark(-1)
+    return out
+
+
+def _run_one(pool, task) -> list:
+    pool.submit(0, task)
+    t = time.monotonic()
+    done = []
+    while not done and time.monotonic() - t < 30:
+        done = pool.poll()
+    return done[0][1]
+
+
+def test_scanned_pages_get_their_own_seconds_from_the_watchdog():
+    """Issue 15/16: a file's seconds are its budget plus what its OCR'd pages were granted; a
+    file that was granted nothing is still stopped at its budget, and the next file starts
+    from nothing granted."""
+    pool = WatchedPool(1, _spinner, Budget(max_seconds=1, max_memory=512 << 20))
+    try:
+        got = _run_one(pool, ((2.0, 3.0), (2.0, 0.0)))
+        assert got[0] == "read"  # 2 s of CPU within 1 s + 3 s granted
+        assert got[1] == "took more than 1 s to read: not read (--max-seconds)"  # the grant did not carry over
+    finally:
+        pool.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pipeline.extract.cells import Cell, TableResult
+from pipeline.extract.cells import Cell, TableResult, is_read
 from pipeline.form import IDENTITY_NAMES, FormSpec
 from pipeline.identities import InstanceResult, evaluate_table, identities_of
 from pipeline.extract.prose import TOTALS, Metric
@@ -66,6 +66,8 @@ def _cell_text(cell: Cell | None, line_of) -> str:
 def _verdict(cells: list[Cell]) -> str:
     if all(c.how == "read" and not c.note for c in cells):
         return "every cell read directly: likely a source error"
+    if all(c.how == "ocr" for c in cells):
+        return "every cell OCR'd with confidence: a source error, or a misread the identities cannot place (see the crops)"
     return "some cells split or reordered by us: check the extraction"
 
 
@@ -75,8 +77,8 @@ def identity_checks(spec: FormSpec, tables: dict[str, TableResult], line_of) -> 
         table = spec.tables[table_name]
         result = tables[table_name]
         by_key = {(c.row_key, c.column_key): c for c in result.cells}
-        grid = {k: c.value for k, c in by_key.items() if c.how in ("read", "split")}
-        blanks = {k for k, c in by_key.items() if c.how == "read" and c.value is None}
+        grid = {k: c.value for k, c in by_key.items() if is_read(c.how)}
+        blanks = {k for k, c in by_key.items() if c.how in ("read", "ocr") and c.value is None}
         instances = evaluate_table(table, grid, blanks)
         for name in (ident.name for ident in identities_of(table)):
             mine = [i for i in instances if i.identity == name]
@@ -122,7 +124,7 @@ def completeness_checks(tables: dict[str, TableResult], line_of) -> list[CheckRe
     cells = [c for t in tables.values() for c in t.cells]
     missing = [c for c in cells if c.how == "missing"]
     unresolved = [c for c in cells if c.how == "unresolved"]
-    blank = [c for c in cells if c.how == "read" and c.value is None]
+    blank = [c for c in cells if c.how in ("read", "ocr") and c.value is None]
     split = [c for c in cells if c.how == "split"]
     absent_tables = [t.name for t in tables.values() if not t.found]
     out = []

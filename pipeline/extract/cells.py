@@ -23,9 +23,16 @@ class Cell:
     value: Decimal | None
     raw: str | None
     offset: int | None
-    how: str  # read · split · unresolved · missing
+    how: str  # read · split · ocr · "ocr, decided by …" · unresolved · missing
     candidates: list[str] = field(default_factory=list)
     note: str = ""
+    ocr: object | None = None  # OCR'd cell: what the engine saw (read/ocr_grid.OcrCell: confidence, page, box)
+
+
+def is_read(how: str) -> bool:
+    """A value taken from the source: read as printed, cut from run-together digits, or OCR'd
+    (confirmed or decided by the identities)."""
+    return how in ("read", "split", "ocr") or how.startswith("ocr, ")
 
 
 @dataclass

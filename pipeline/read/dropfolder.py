@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 
 DEFAULT_MAX_BYTES = 10_000_000  # 10 MB: ~30x its size in worker memory (50 MB measured at 1.4 GB)
+MAX_SCAN_BYTES = 200_000_000  # PDFs and pictures: scans run to 20–100 MB and are read page by page (images.py limits pages and pixels)
+_SCAN_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM", b"GIF8", b"RIFF")
 FINGERPRINT_SPAN = 1 << 20  # bytes hashed from each end of an over-size file
 _READ = 1 << 20
 
@@ -68,6 +70,15 @@ def one_line(text: str) -> str:
     return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
 
 
+def _saved_page_of(folder: str, entries) -> str | None:
+    """`报告_files` beside `报告.html` (or .htm): the folder a browser saves a page's pictures in."""
+    if not folder.endswith("_files"):
+        return None
+    stem = folder[: -len("_files")]
+    names = {e.name for e in entries}
+    return next((stem + ext for ext in (".html", ".htm", ".shtml") if stem + ext in names), None)
+
+
 def scan_folder(drop_dir: str | os.PathLike) -> tuple[list[Found], list[Refusal]]:
     """Walk the folder without following links: regular files in name order (a folder's files,
     then its sub-folders), and a refusal for every other entry. Never raises for an entry."""
@@ -103,7 +114,11 @@ def scan_folder(drop_dir: str | os.PathLike) -> tuple[list[Found], list[Refusal]
             elif stat.S_ISLNK(mode):
                 refused.append(Refusal(shown, "symlink", _link_reason(entry.path)))
             elif stat.S_ISDIR(mode):
-                subdirs.append(rel)
+                page = _saved_page_of(entry.name, entries)
+                if page:  # a browser's "save complete page" folder: its pictures are read with the page (webpage.py)
+                    refused.append(Refusal(shown, "page_assets", f"the pictures of the saved page {page}: read with it, not as reports"))
+                else:
+                    subdirs.append(rel)
             elif stat.S_ISREG(mode):
                 if shown in names:
                     refused.append(Refusal(shown + f" [{rel.encode('utf-8', 'surrogateescape')!r}]", "name_clash",
@@ -173,11 +188,22 @@ def open_regular(drop_dir: str | os.PathLike, fs_path: str) -> tuple[int, os.sta
     return fd_file, st
 
 
+def limit_for(fd: int, max_bytes: int) -> int:
+    """The size limit of this file: a PDF or a picture (a scan) has its own, larger one."""
+    try:
+        head = os.pread(fd, 16, 0)
+    except OSError:
+        return max_bytes
+    return max(max_bytes, MAX_SCAN_BYTES) if head.startswith(_SCAN_MAGIC) else max_bytes
+
+
 def read_regular(drop_dir: str | os.PathLike, fs_path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """The file's bytes, read through one descriptor (what is processed is exactly what was
-    read, even if the file changes meanwhile). Raises Unreadable, or TooBig past max_bytes."""
+    read, even if the file changes meanwhile). Raises Unreadable, or TooBig past max_bytes
+    (past MAX_SCAN_BYTES for a PDF or a picture)."""
     fd, st = open_regular(drop_dir, fs_path)
     try:
+        max_bytes = limit_for(fd, max_bytes)
         if st.st_size > max_bytes:
             raise TooBig(st.st_size, max_bytes, _fingerprint(fd, st.st_size))
         chunks = []
@@ -222,6 +248,7 @@ def content_id(drop_dir: str | os.PathLike, fs_path: str, source_path: str, max_
     except Unreadable as exc:
         return unreadable_id(source_path, str(exc))
     try:
+        max_bytes = limit_for(fd, max_bytes)
         if st.st_size > max_bytes:
             return _fingerprint(fd, st.st_size)
         h = hashlib.sha256()

@@ -1,5 +1,7 @@
 """Which reader a dropped file needs: PDF and Word files are read here; text and HTML go on to
 ``decode.decode_bytes``; formats we cannot read get an error that says what to do instead.
+Pictures (PNG, JPEG, TIFF, BMP, WebP, GIF) and PDFs without a usable text layer are OCR'd
+(``scan.py``).
 
 Recognised by content first (magic bytes), then by suffix: a report saved as ``.txt`` that is
 really a PDF is still read as a PDF, and a ``.docx`` that is not a ZIP is refused as broken.
@@ -32,6 +34,7 @@ class Read:
     that text, where it was printed (PDF: page and box; DOCX: None)."""
     decoded: Decoded
     places: list | None
+    ocr_cells: list | None = None  # OCR'd input: per line, per ` | ` part, the cell it was read from (scan.py)
 
 
 def read_binary(data: bytes, suffix: str, budget: Budget = DEFAULT) -> Read | None:
@@ -40,10 +43,17 @@ def read_binary(data: bytes, suffix: str, budget: Budget = DEFAULT) -> Read | No
     HTML: ``decode_bytes`` takes over, bounded by the size limit and libxml2's limits)."""
     suffix = suffix.lower()
     if data.startswith(b"%PDF") or (suffix == ".pdf" and b"%PDF-" in data[:1024]):
-        from pipeline.read.pdf import read_pdf
+        from pipeline.read.pdf import PdfError, read_pdf
 
-        got = read_pdf(data, budget)
-        return Read(Decoded(got.text, f"pdf text layer ({got.pages} pages, {got.tables} tables)", False), got.places)
+        repairs: list[dict] = []
+        try:
+            got = read_pdf(data, budget, ocr_pages=lambda numbers: _ocr_some(data, numbers, repairs))
+        except PdfError as exc:
+            if not needs_ocr(str(exc)):
+                raise
+            return _scanned_pdf(data, str(exc))
+        how = f"; {len({p[0] for p, c in zip(got.places, got.ocr_cells or []) if c})} scanned page(s) with tables OCR'd" if got.ocr_cells else ""
+        return Read(Decoded(got.text, f"pdf text layer ({got.pages} pages, {got.tables} tables{how})", False, tuple(repairs)), got.places, got.ocr_cells)
     if suffix == ".pdf":
         raise DecodeError("broken PDF: no %PDF header")
     if data.startswith(b"PK\x03\x04") and (suffix == ".docx" or _is_docx(data)):
@@ -53,6 +63,11 @@ def read_binary(data: bytes, suffix: str, budget: Budget = DEFAULT) -> Read | No
         return Read(Decoded(got.text, f"docx ({got.tables} tables)", False), None)
     if suffix == ".docx":
         raise DecodeError("broken DOCX: not a ZIP package")
+    from pipeline.read.images import image_kind
+
+    kind = image_kind(data)
+    if kind:
+        return _picture(data, kind)
     if suffix in _REFUSED_SUFFIXES:
         raise DecodeError(f"not read: the file is {_REFUSED_SUFFIXES[suffix]}")
     if data.startswith(_OLE):
@@ -60,6 +75,56 @@ def read_binary(data: bytes, suffix: str, budget: Budget = DEFAULT) -> Read | No
     if data.startswith(b"PK\x03\x04") and b"OFD.xml" in data[:4096]:
         raise DecodeError(f"not read: the file is an OFD document: {SAVE_AS}")
     return None
+
+
+def needs_ocr(pdf_error: str) -> bool:
+    """pdf.py refuses a PDF whose pages are pictures, or whose text has no Unicode mapping:
+    both are read by OCR instead."""
+    return pdf_error.startswith("image-only PDF") or "no Unicode mapping" in pdf_error
+
+
+def _scanned_pdf(data: bytes, why: str) -> Read:
+    from pipeline.read.images import pdf_pages
+
+    got = _ocr(data, pdf_pages(data))
+    return Read(Decoded(got.text, f"ocr of a PDF without a usable text layer ({got.pages} pages, {got.tables} tables)", False, tuple(got.repairs)), got.places, got.cells)
+
+
+def _picture(data: bytes, kind: str) -> Read:
+    from pipeline.read.images import image_pages
+
+    got = _ocr(data, enumerate(image_pages(data), 1))
+    return Read(Decoded(got.text, f"ocr of a {kind} image ({got.pages} pages, {got.tables} tables)", False, tuple(got.repairs)), got.places, got.cells)
+
+
+def _ocr_some(data: bytes, numbers: list[int], repairs: list[dict]) -> dict[int, list]:
+    """A mixed PDF: the pages that are pictures, OCR'd (a failure leaves them empty, noted)."""
+    from pipeline.read.images import pdf_pages
+    from pipeline.read.scan import page_elements
+
+    try:
+        got, fixed = page_elements(data, pdf_pages(data, numbers))
+    except Exception as exc:  # noqa: BLE001 - the text pages are still read
+        repairs.append({"kind": "ocr", "note": f"scanned pages {numbers} not read: {type(exc).__name__}: {exc}"})
+        return {}
+    repairs.extend(fixed)
+    repairs.append({"kind": "ocr", "note": f"pages {numbers} are pictures: OCR'd"})
+    return got
+
+
+def _ocr(data: bytes, pictures):
+    """OCR, with any failure of the engine or of OpenCV on a strange picture turned into the
+    file's error: one picture must not stop a run."""
+    from pipeline.read.scan import read_scan
+
+    try:
+        return read_scan(data, pictures)
+    except DecodeError:
+        raise
+    except MemoryError:
+        raise DecodeError("OCR over its memory budget: the picture does not fit") from None
+    except Exception as exc:  # noqa: BLE001
+        raise DecodeError(f"OCR failed: {type(exc).__name__}: {exc}") from None
 
 
 def _is_docx(data: bytes) -> bool:
@@ -89,3 +154,28 @@ def page_index(places: list | None, raw_text: str, repairs: list[dict], normaliz
             return None
         return places[kept[line - 1] - 1][0]
     return page_of
+
+
+def ocr_cell_index(ocr_cells: list | None, raw_text: str, repairs: list[dict], normalized_text: str) -> Callable[[int | None], object | None]:
+    """Offset in the normalized text → the OCR'd cell its token was read from (None for
+    text inputs, prose, or when the line map cannot be trusted). The part of a table line is
+    found by counting the ` | ` separators before the offset: normalization keeps them."""
+    kept = raw_lines_kept(raw_text, repairs, normalized_text.count("\n") + 1) if ocr_cells else None
+    if not kept:
+        return lambda offset: None
+    starts = [0] + [i + 1 for i, ch in enumerate(normalized_text) if ch == "\n"]
+
+    def cell_of(offset: int | None):
+        if offset is None:
+            return None
+        from bisect import bisect_right
+
+        line = bisect_right(starts, offset)
+        if not 1 <= line <= len(kept) or kept[line - 1] > len(ocr_cells):
+            return None
+        parts = ocr_cells[kept[line - 1] - 1]
+        if not parts:
+            return None
+        k = normalized_text.count("|", starts[line - 1], offset)
+        return parts[k] if k < len(parts) else None
+    return cell_of

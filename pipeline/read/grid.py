@@ -31,16 +31,22 @@ def clean_cell(cell: str | None) -> str | None:
 
 def grid_lines(rows: list[list[str | None]]) -> list[str | None]:
     """One text line per row (None for a row with nothing to write), see the module docstring."""
+    return [" | ".join(text for text, _ in parts) if parts else None for parts in grid_parts(rows)]
+
+
+def grid_parts(rows: list[list[str | None]]) -> list[list[tuple[str, str]] | None]:
+    """Per row, the parts its line is written from: (text written, the grid cell it came
+    from). An OCR'd cell is a ``str`` that carries what the engine saw, so each part of a line
+    can be traced back to its cell (``scan.py``)."""
     value_cols = {j for r in rows for j, c in enumerate(r) if c and NUMBER.match(c)}
-    out: list[str | None] = []
+    out: list[list[tuple[str, str]] | None] = []
     for row in rows:
         cells = [(j, c) for j, c in enumerate(row) if c is not None]
         if not any(c for _, c in cells):
-            blanks = [j for j, _ in cells if j in value_cols]
-            out.append(" | ".join(BLANK_CELL for _ in blanks) if len(blanks) > 1 else None)
+            blanks = [(BLANK_CELL, c) for j, c in cells if j in value_cols]
+            out.append(blanks if len(blanks) > 1 else None)
             continue
         numeric = any(NUMBER.match(c) for _, c in cells if c)
         header = not numeric and cells[0][0] in value_cols
-        parts = [c if c else BLANK_CELL for j, c in cells if c or (j in value_cols and not header)]
-        out.append(" | ".join(parts))
+        out.append([(c if c else BLANK_CELL, c) for j, c in cells if c or (j in value_cols and not header)])
     return out

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from pipeline.read.budget import DEFAULT, Budget, OverBudget, size_text
 from pipeline.read.decode import DecodeError
-from pipeline.read.grid import NUMBER, clean_cell, grid_lines
+from pipeline.read.grid import NUMBER, clean_cell, grid_parts
 
 MAX_PAGES = 500  # an annual report has a few dozen pages; beyond this the file is not one
 _AREA_FILL = 3.0  # a filled, unstroked rectangle wider and taller than this is a background, not a rule
@@ -56,6 +56,7 @@ class PdfText:
     pages: int
     tables: int = 0
     notes: list[str] = field(default_factory=list)
+    ocr_cells: list | None = None  # issue 16: per line, per ` | ` part, the OCR'd cell (scan.py); None without OCR
 
 
 @dataclass
@@ -77,10 +78,11 @@ class _Line:
     place: Place
 
 
-def read_pdf(data: bytes, budget: Budget = DEFAULT) -> PdfText:
+def read_pdf(data: bytes, budget: Budget = DEFAULT, ocr_pages=None) -> PdfText:
     """Read a PDF's text layer and ruled tables. Raises PdfError with a reason a user can act on,
     OverBudget (before anything is inflated or interpreted) when the file would cost more than
-    its budget."""
+    its budget. `ocr_pages` (page numbers → their elements, read by OCR) reads the pages of a
+    mixed PDF that are pictures without a text layer; without it they are left empty."""
     import pdfplumber
     from pdfplumber.utils.exceptions import PdfminerException
 
@@ -102,12 +104,16 @@ def read_pdf(data: bytes, budget: Budget = DEFAULT) -> PdfText:
             raise PdfError(f"PDF has {n_pages} pages (more than {MAX_PAGES}): not an annual report")
         pages: list[list[_Line | _Table]] = []
         chars = images = cid = 0
+        scanned: list[int] = []  # issue 16: pages that are a picture without a text layer
         try:
             check_content(pdf.pages, budget)
             for number, page in enumerate(pdf.pages, 1):
                 budget.check_time(f"page {number} of {n_pages}")
-                chars += sum(1 for c in page.chars if not c["text"].isspace())
+                page_chars = sum(1 for c in page.chars if not c["text"].isspace())
+                chars += page_chars
                 images += len(page.images)
+                if page.images and page_chars < _SCANNED_CHARS:
+                    scanned.append(number)
                 cid += sum(1 for c in page.chars if c["text"].startswith("(cid:"))
                 pages.append(_page_elements(page, number) if page.chars else [])
                 page.flush_cache()
@@ -121,6 +127,9 @@ def read_pdf(data: bytes, budget: Budget = DEFAULT) -> PdfText:
         raise PdfError(f"image-only PDF: needs OCR ({n_pages} pages, {images} images, {chars} characters of text)")
     if cid > chars / 2:
         raise PdfError("PDF text layer has no Unicode mapping (fonts without ToUnicode): needs OCR")
+    if scanned and ocr_pages is not None:  # issue 16: a mixed PDF's scanned pages
+        for number, elements in ocr_pages(scanned).items():
+            pages[number - 1] = elements
     return _render(pages, n_pages)
 
 
@@ -362,21 +371,27 @@ def _repeated_header(first: list[list[str | None]], cont: list[list[str | None]]
     return n
 
 
-def _render_table(t: _Table) -> list[tuple[str, Place]]:
-    return [(line, place) for line, place in zip(grid_lines(t.rows), t.places) if line]
+def _render_table(t: _Table) -> list[tuple[str, Place, list]]:
+    """The table's lines with their places and, per ` | ` part, the OCR'd cell it came from
+    (None for a text layer's cell: only scan.py's cells carry one)."""
+    return [(" | ".join(text for text, _ in parts), place, [getattr(src, "cell", None) for _, src in parts])
+            for parts, place in zip(grid_parts(t.rows), t.places) if parts]
 
 
 def _render(pages: list[list[_Line | _Table]], n_pages: int) -> PdfText:
     lines: list[str] = []
     places: list[Place] = []
+    cells: list = []
     tables = 0
     for e in _join_pages(pages):
         if isinstance(e, _Line):
             lines.append(e.text)
             places.append(e.place)
+            cells.append(None)
         else:
             tables += 1
-            for text, place in _render_table(e):
+            for text, place, parts in _render_table(e):
                 lines.append(text)
                 places.append(place)
-    return PdfText("\n".join(lines), places, n_pages, tables)
+                cells.append(parts if any(p is not None for p in parts) else None)
+    return PdfText("\n".join(lines), places, n_pages, tables, ocr_cells=cells if any(cells) else None)

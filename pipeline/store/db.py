@@ -29,6 +29,7 @@ CELLS_SCHEMA = {
     "report_id": pl.String, "table_name": pl.String, "row_key": pl.String, "column_key": pl.String,
     "value": pl.Decimal(38, 10), "raw": pl.String, "source_line": pl.Int32, "page": pl.Int32, "how": pl.String,
     "candidates": pl.String, "note": pl.String, "row_label": pl.String, "column_label": pl.String,
+    "confidence": pl.Float64, "box": pl.String,
 }
 PROSE_SCHEMA = {
     "report_id": pl.String, "metric": pl.String, "value": pl.Int64, "unit": pl.String, "source_line": pl.Int32,

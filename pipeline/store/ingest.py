@@ -19,10 +19,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pipeline.read.budget import DEFAULT as DEFAULT_BUDGET, Budget
 from pipeline.read.dropfolder import DEFAULT_MAX_BYTES, Refusal, TooBig, Unreadable, content_id, read_regular, scan_folder, unreadable_id
+from pipeline.read.images import PICTURE_SUFFIXES  # issue 16
+from pipeline.read.webpage import images_beside  # issue 16
 from pipeline.process import PIPELINE_VERSION, process_bytes, report_id_for, unreadable_file
 from pipeline.store.pool import TICK, WatchedPool
 from pipeline.store.db import sql
@@ -180,7 +182,8 @@ def _work(args: tuple, skip: dict[int, str] | None = None, mark: Callable[[int],
         if skip and i in skip:
             out.append(unreadable_file(hashlib.sha256(data).hexdigest(), shown, len(data), skip[i], expected="a file within its time and memory budget"))
             continue
-        out.append(process_bytes(data, shown, budget))
+        images = images_beside(drop_dir, fs_path, data) if b"<img" in data[:5_000_000].lower() else None  # a saved page's pictured tables
+        out.append(process_bytes(data, shown, budget, images=images))
     if mark:
         mark(-1)
     t = time.perf_counter()
@@ -332,6 +335,7 @@ def run_ingest(
     the next run (`summary.interrupted`, `summary.left`); a rerun continues where it stopped."""
     t0 = time.perf_counter()
     drop_dir = Path(drop_dir)
+    os.environ.setdefault("GOVREPORT_OCR_CACHE", f"{db_path}.ocr")  # issue 16: OCR results kept beside the store (read/ocr_cache.py)
     workers = workers or os.cpu_count() or 1
     summary = RunSummary()
     with StoreWriter(db_path, wait_seconds=wait_seconds) as writer, _StopOnSignal() as stop:
@@ -345,6 +349,7 @@ def run_ingest(
         todo = plan.to_process
         if only_documents is not None:
             todo = [e for e in todo if only_documents(e.document_id)]
+        todo = sorted(todo, key=lambda e: PurePosixPath(e.source_path).suffix.lower() in PICTURE_SUFFIXES)  # issue 16: text is not held up behind OCR
         summary.unchanged, summary.renamed, summary.removed = plan.unchanged, len(plan.renamed), len(plan.gone_paths)
         remove_paths(con, plan.gone_paths)
         if plan.renamed or plan.replaced:

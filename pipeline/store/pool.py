@@ -32,13 +32,13 @@ from multiprocessing.connection import wait
 
 import psutil
 
-from pipeline.read.budget import Budget, over_memory, over_time, size_text
+from pipeline.read.budget import Budget, over_memory, over_time, set_grant_hook, size_text
 
 TICK = 0.05  # seconds between the watchdog's looks
 TREE_MARGIN = 384 << 20  # the tree may hold the file's limit plus this (writer and the other workers' ordinary files)
 WALL_FACTOR = 4  # a file waiting on nothing (no CPU) is stopped at this many times its seconds of wall clock
 _IDLE = -1.0
-_SLOT = 3  # per worker: file index in the task (-1: none), wall start, CPU start
+_SLOT = 4  # per worker: file index in the task (-1: none), wall start, CPU start, seconds granted (OCR pages)
 
 
 @dataclass
@@ -81,9 +81,15 @@ def _serve(conn, state, slot: int, fn: Callable, initializer: Callable | None) -
     base = slot * _SLOT
 
     def mark(index: int) -> None:
+        state[base + 3] = 0.0
         state[base] = index
         state[base + 1] = time.monotonic()
         state[base + 2] = time.process_time()
+
+    def grant(seconds: float) -> None:
+        state[base + 3] += seconds
+
+    set_grant_hook(grant)
 
     while True:
         try:
@@ -242,13 +248,13 @@ class WatchedPool:
                 reason = None
                 if rss[w.slot] - w.base > b.max_memory:
                     reason = over_memory(b.max_memory)
-                elif now - self._state[base + 1] > b.max_seconds:
+                elif now - self._state[base + 1] > (limit := b.max_seconds + self._state[base + 3]):
                     try:
                         cpu = sum(w.ps.cpu_times()[:2]) - self._state[base + 2]
                     except psutil.Error:
                         cpu = 0.0
-                    if cpu > b.max_seconds or now - self._state[base + 1] > WALL_FACTOR * b.max_seconds:
-                        reason = over_time(b.max_seconds)
+                    if cpu > limit or now - self._state[base + 1] > WALL_FACTOR * limit:
+                        reason = over_time(limit)
                 if reason:
                     self._kill(w, index, reason)
             if total > self.tree_ceiling:

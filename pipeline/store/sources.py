@@ -37,11 +37,11 @@ from typing import NamedTuple
 import duckdb
 import polars as pl
 
+from pipeline.extract.cells import is_read
 from pipeline.form import FORM_2019, FORM_2021, FORM_2021_UNDIVIDED
 from pipeline.store.db import CHECKS_SCHEMA, sql
 
 CHECK_NAME = "sources_agree"
-READ = frozenset(("read", "split"))
 SHOWN_LIMIT = 20  # extract.py shows at most 20 candidates: a reading not shown may still survive
 MAX_TWINS = 3  # references per report: a scraper's 300 copies of one report cost 3 comparisons each, not 300
 MESSAGE_CELLS = 4  # differing cells named in the one-line message; details hold them all
@@ -153,10 +153,10 @@ def compare(own: dict[tuple, SourceCell], other: dict[tuple, SourceCell], form: 
     equal = 0
     for key in shared:
         theirs = other[key]
-        if theirs.how not in READ:
+        if not is_read(theirs.how):
             continue  # the other source has nothing to say about this cell
         mine = own[key]
-        if mine.how in READ:
+        if is_read(mine.how):
             if mine.value == theirs.value:  # (None == None: two blanks are equal)
                 equal += 1
             else:
@@ -189,7 +189,7 @@ def _judge_unresolved(mine: SourceCell, own: dict, other: dict, form: str) -> Co
     if group is None:
         return Comparison(mine, theirs, "open", "this source's candidates do not line up with its cells")
     theirs_group = [other.get(c.key) for c in group]
-    if any(t is None or t.how not in READ for t in theirs_group):
+    if any(t is None or not is_read(t.how) for t in theirs_group):
         return Comparison(mine, theirs, "open", "the other source does not read every cell of this run")
     reading = tuple(_token(t.value) for t in theirs_group)
     if reading in readings:
@@ -257,7 +257,7 @@ def rewrite_source_checks(con: duckdb.DuckDBPyConnection, report_ids: list[str])
                     comparisons.append(_comparison_row(rid, twin, c))
                 if c.outcome == "differ":
                     differ_by_report[rid].append((twin, c, True))
-                    if c.own.how not in READ:  # both-read differences the twin finds itself
+                    if not is_read(c.own.how):  # both-read differences the twin finds itself
                         differ_by_report[twin].append((rid, c, False))
     for rid, (_, organ_key, year, _path, _form, twins) in reports.items():
         checks.append(_check_row(rid, organ_key, year, twins or [], summary[rid], differ_by_report[rid], paths, unlisted[rid]))

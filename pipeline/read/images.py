@@ -1,0 +1,112 @@
+"""Page pictures from image files and from PDF pages without a text layer, one page at a time,
+within limits on pages and pixels (a scan may be 100 MB; it is never held whole as pixels).
+
+Images are recognised by their magic bytes: PNG, JPEG, TIFF (every page of a multi-page
+TIFF), BMP, WebP, GIF. The size is read from the header before any pixel is decoded, so a
+decompression bomb is refused, not decoded. A page larger than the OCR needs is scaled down
+to ``MAX_SIDE`` on its long side (≈ 200 dpi for an A4 page): more pixels cost time, not
+accuracy.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import numpy as np
+
+from pipeline.read.decode import DecodeError
+
+PICTURE_SUFFIXES = frozenset((".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif"))  # OCR'd, so read after the text files
+MAX_PAGES = 500  # as for PDFs: an annual report has a few dozen pages
+MAX_PIXELS = 120_000_000  # per page as stored (a 600-dpi A3 scan is 70 Mpx); beyond, refused unread
+MAX_SIDE = 2400  # OCR works on at most this many pixels on the long side
+PDF_DPI = 200  # image-only PDF pages are rendered at this resolution
+
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+)
+
+
+class ImageError(DecodeError):
+    """The picture cannot be read: broken, too large, or too many pages."""
+
+
+def image_kind(data: bytes) -> str | None:
+    """'PNG', 'JPEG', 'TIFF', 'BMP', 'WEBP', 'GIF' from the magic bytes, else None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    return None
+
+
+def fit(rgb: np.ndarray) -> np.ndarray:
+    """Scale a page down to MAX_SIDE on its long side (area averaging keeps thin rules)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    if max(h, w) <= MAX_SIDE:
+        return rgb
+    s = MAX_SIDE / max(h, w)
+    return cv2.resize(rgb, (max(1, int(w * s)), max(1, int(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def image_pages(data: bytes) -> Iterator[np.ndarray]:
+    """Each page of an image file as RGB pixels (uint8, h × w × 3)."""
+    from PIL import Image, ImageSequence
+
+    Image.MAX_IMAGE_PIXELS = None  # our own limit, checked from the header before decoding
+    try:
+        im = Image.open(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - PIL raises many kinds for a broken file
+        raise ImageError(f"broken image: cannot be opened ({type(exc).__name__}: {exc})") from None
+    n = getattr(im, "n_frames", 1)
+    if n > MAX_PAGES:
+        raise ImageError(f"image has {n} pages (more than {MAX_PAGES}): not an annual report")
+    for number, frame in enumerate(ImageSequence.Iterator(im), 1):
+        w, h = frame.size
+        if w * h > MAX_PIXELS:
+            raise ImageError(f"image page {number} is {w}×{h} pixels (over {MAX_PIXELS:,}): scan it at a lower resolution")
+        if w < 32 or h < 32:
+            raise ImageError(f"image page {number} is {w}×{h} pixels: too small to hold a report")
+        try:
+            if max(w, h) > 2 * MAX_SIDE and frame.format == "JPEG":
+                frame.draft("RGB", (w // 2, h // 2))  # JPEG decodes at a fraction of its size: less memory
+            rgb = np.asarray(frame.convert("RGB"))
+        except Exception as exc:  # noqa: BLE001
+            raise ImageError(f"broken image: page {number} cannot be decoded ({type(exc).__name__}: {exc})") from None
+        yield fit(rgb)
+
+
+def pdf_pages(data: bytes, numbers: list[int] | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """(page number, RGB pixels) of a PDF's pages (all, or the 1-based `numbers`), rendered one
+    at a time at PDF_DPI, never more than MAX_SIDE on the long side."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except Exception as exc:  # noqa: BLE001
+        raise ImageError(f"broken PDF: cannot be rendered ({type(exc).__name__}: {exc})") from None
+    try:
+        n = len(pdf)
+        if n > MAX_PAGES:
+            raise ImageError(f"PDF has {n} pages (more than {MAX_PAGES}): not an annual report")
+        for number in numbers or range(1, n + 1):
+            page = pdf[number - 1]
+            w, h = page.get_size()
+            scale = min(PDF_DPI / 72, MAX_SIDE / max(w, h, 1))
+            bitmap = page.render(scale=scale)
+            rgb = np.asarray(bitmap.to_pil().convert("RGB"))
+            bitmap.close()
+            page.close()
+            yield number, rgb
+    finally:
+        pdf.close()
