@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def dagster_path(drop: Path, db: Path, home: Path) -> tuple[float, float, int]:
-    """(seconds for the whole drop, seconds for one new file, reports in the store)."""
-    os.environ["DAGSTER_HOME"] = str(home)
+    """(seconds for the whole drop, seconds for one new file, reports in the store) on the
+    instance configured in home/dagster.yaml."""
     import dagster as dg
 
     from assets.definitions import defs
@@ -40,7 +40,7 @@ def dagster_path(drop: Path, db: Path, home: Path) -> tuple[float, float, int]:
     from pipeline.devtools.generate import generate_report
 
     store = GovReportStore(drop_dir=str(drop), db_path=str(db), waivers_path=str(home / "waivers.csv"))
-    instance = dg.DagsterInstance.get()
+    instance = dg.DagsterInstance.from_config(str(home))
     job = defs.resolve_job_def("ingest_drop_folder")
 
     def tick_and_run(cursor):
@@ -57,7 +57,10 @@ def dagster_path(drop: Path, db: Path, home: Path) -> tuple[float, float, int]:
     t1 = time.perf_counter()
     tick_and_run(cursor)
     one_new = time.perf_counter() - t1
-    return whole, one_new, len(instance.get_dynamic_partitions("reports"))
+    (drop / new.name).unlink()  # the next instance's run sees the same folder
+    partitions = len(instance.get_dynamic_partitions("reports"))
+    instance.dispose()
+    return whole, one_new, partitions
 
 
 def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
@@ -110,39 +113,62 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
     return out
 
 
+INSTANCES = {
+    "sqlite": "SQLite (the default of `make ui`)",
+    "postgres-direct": "PostgreSQL, runs connect directly",
+    "postgres": "PostgreSQL through PgBouncer (production)",
+}
+
+
+def instance_home(work: Path, name: str, pg_dir: Path) -> Path:
+    """A DAGSTER_HOME for `name`; the PostgreSQL ones start the local cluster and empty its database."""
+    home = work / f"home_{name}"
+    home.mkdir()
+    if name == "sqlite":
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        return home
+    from tests_ui import postgres_local
+    postgres_local.start(pg_dir)
+    postgres_local.reset_database()
+    port = postgres_local.BOUNCER_PORT if name == "postgres" else postgres_local.PG_PORT
+    (home / "dagster.yaml").write_text(postgres_local.dagster_yaml(port))
+    return home
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reports", type=int, default=10000)
     ap.add_argument("--out", default="bench_out")
-    ap.add_argument("--skip-pages", action="store_true")
+    ap.add_argument("--instances", default="postgres,sqlite", help=f"comma-separated, run in this order: {', '.join(INSTANCES)}")
+    ap.add_argument("--pages", default="postgres", help="the instance whose pages are timed in the browser ('' for none)")
+    ap.add_argument("--pg-dir", default=str(ROOT / ".postgres"))
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from pipeline.devtools.generate import write_corpus
     from pipeline.store.ingest import run_ingest
 
     work = Path(tempfile.mkdtemp(prefix="bench_dagster_"))
-    drop, home = work / "drop", work / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    drop = work / "drop"
     Path(args.out).mkdir(exist_ok=True)
     files, size = write_corpus(drop, args.reports, seed=2024)
     t = time.perf_counter()
     run_ingest(drop, work / "cli.duckdb")
     cli = time.perf_counter() - t
-    whole, one_new, partitions = dagster_path(drop, work / "dagster.duckdb", home)
-    rows = [
-        ("a. command line (same files, no Dagster)", f"{cli:.1f} s", f"{files / cli:.0f} reports/s"),
-        ("b. Dagster: sensor tick + ingest job + per-report verdicts", f"{whole:.1f} s", f"{files / whole:.0f} reports/s"),
-        ("   of which Dagster events (b − a)", f"{whole - cli:.1f} s", f"{1000 * (whole - cli) / files:.1f} ms per report (2 events: materialization + verdict)"),
-        ("c. one new file via sensor + job into the big store", f"{one_new:.2f} s", ""),
-        ("   partitions in the instance", str(partitions), ""),
-    ]
-    if not args.skip_pages:
-        for name, secs in page_loads(drop, work / "dagster.duckdb", home, args.out).items():
-            rows.append((f"d. page load: {name}", secs, f"{partitions} partitions"))
+    rows = [("a. command line (same files, no Dagster)", f"{cli:.1f} s", f"{files / cli:.0f} reports/s")]
+    for name in [n for n in args.instances.split(",") if n]:
+        home = instance_home(work, name, Path(args.pg_dir))
+        db = work / f"dagster_{name}.duckdb"
+        whole, one_new, partitions = dagster_path(drop, db, home)
+        rows += [
+            (f"b. Dagster on {INSTANCES[name]}: sensor tick + ingest job + per-report verdicts", f"{whole:.1f} s", f"**{files / whole:.0f} reports/s**"),
+            ("   of which Dagster (b − a)", f"{whole - cli:.1f} s", f"{1000 * (whole - cli) / files:.1f} ms per report"),
+            ("   one new file via sensor + job into the big store", f"{one_new:.2f} s", f"{partitions} partitions"),
+        ]
+        if name == args.pages:
+            for page, secs in page_loads(drop, db, home, args.out).items():
+                rows.append((f"d. page: {page}", secs, f"{partitions} reports"))
     md = [f"# Dagster benchmark: {files} generated reports ({size / 2**20:.0f} MiB), {os.cpu_count()} cores", "",
           "| measure | time | rate |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    Path(args.out).mkdir(exist_ok=True)
     (Path(args.out) / "dagster.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
     print(f"(work folder: {work})")
