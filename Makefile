@@ -6,11 +6,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test bench bench-real profile bench-small bench-pdf fuzz killtest ui ui-test bench-dagster postgres postgres-stop ui-postgres clean
 
+EXTRAS ?= test
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 run: $(STAMP) ## set up, then ingest the bundled sample drop folder into data/govreport.duckdb

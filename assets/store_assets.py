@@ -56,7 +56,7 @@ TABLES = [
     _spec("stale_waivers", ["waivers", "check_results"], "View: waivers that match no failing check any more, and why.", {"duckdb", "view"}),
     _spec("report_verdicts", ["reports", "check_results", "waivers", "review_queue"],
           "The whole store's verdict: reports in the store, to review, warn only, waived (numbers: the UI plots them run by run), "
-          "per year, and the queue. Each report's own verdict is on report_verdicts_<year>.", {"duckdb"}),
+          "per year, and the queue. Each report's own verdict is on its year's asset (report_verdicts_2023 …).", {"duckdb"}),
 ]
 TABLE_CHECKS = [
     dg.AssetCheckSpec("no_duplicate_cell_keys", asset="report_cells", description="Each (report, table, row, column) appears once."),
@@ -66,7 +66,7 @@ TABLE_CHECKS = [
     dg.AssetCheckSpec("no_stale_waivers", asset="stale_waivers", description="Every waiver still matches a failing check."),
     dg.AssetCheckSpec("no_unreviewed_errors", asset="review_queue", description="No report has an unwaived error-level finding (the queue is empty)."),
     dg.AssetCheckSpec(VERDICT, asset="report_verdicts", description="Whole store: passed when no report fails a check at error "
-                      "level unwaived, whatever the last run touched; per-report verdicts on report_verdicts_<year>."),
+                      "level unwaived, whatever the last run touched; per-report verdicts on the per-year assets (report_verdicts_2023 …)."),
     *[dg.AssetCheckSpec(group, asset="check_results", description=f"Whole store: {GROUP_DESCRIPTIONS[group]} Lists the reports that fail.")
       for group in REVIEW_GROUPS],
 ]

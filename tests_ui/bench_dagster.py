@@ -1,14 +1,15 @@
 """The Dagster row of the benchmark: `make bench-dagster` (REPORTS=10000 by default).
 
-Generates N distinct reports into a drop folder and, on a persistent SQLite Dagster instance
-(what `dagster dev` uses), measures:
+Generates N distinct reports into a drop folder and, on each persistent Dagster instance asked
+for (SQLite, what `make ui` uses; PostgreSQL through PgBouncer, the production instance;
+PostgreSQL direct), measures:
 
 a. the command line into its own store (the same work without Dagster, for the ratio);
 b. the Dagster path end to end: a sensor tick, then the ingest job in process, including every
    per-report materialization and check evaluation the UI shows;
 c. one new file through the sensor and the job, into the big store;
-d. page loads in a real browser (`dagster dev` on that instance, Debian's chromium): the
-   asset's Partitions tab, its Checks tab, a check's Partitions tab with every report's status.
+d. page loads in a real browser (`dagster dev` on that instance, Debian's chromium): every page
+   on the reviewer's path, on the year with the most reports.
 
 Writes the table to OUT/dagster.md.
 """
@@ -63,9 +64,30 @@ def dagster_path(drop: Path, db: Path, home: Path) -> tuple[float, float, int]:
     return whole, one_new, partitions
 
 
+def largest_year(db: Path) -> tuple[str, str]:
+    """(the verdict asset with the most reports, an organ with a failing report in it): the worst case a reviewer opens."""
+    import duckdb
+
+    from assets.verdicts import bucket_of
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        years = con.execute("SELECT year, count(*) FROM reports GROUP BY year").fetchall()
+        counts: dict[str, int] = {}
+        for year, n in years:
+            counts[bucket_of(year)] = counts.get(bucket_of(year), 0) + n
+        bucket = max(counts, key=counts.get)
+        organ = con.execute("SELECT organ FROM review_queue WHERE year::VARCHAR = ? AND organ IS NOT NULL LIMIT 1", [bucket]).fetchone()
+    finally:
+        con.close()
+    return bucket, organ[0] if organ else ""
+
+
 def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
+    """Each page on the reviewer's path, from navigation until its content shows (README, "Reviewing")."""
     from playwright.sync_api import sync_playwright
 
+    bucket, organ = largest_year(db)
+    year_asset = f"/assets/report_verdicts_{bucket}"
     env = {**os.environ, "DAGSTER_HOME": str(home), "GOVREPORT_DROP_DIR": str(drop), "GOVREPORT_DB": str(db)}
     proc, base = dagster_dev.start(env, subprocess.DEVNULL)
     out: dict[str, str] = {}
@@ -81,8 +103,8 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
             page.set_default_timeout(120_000)
-            page.goto(base + "/assets/report_verdicts")  # warm-up: code server, first-visit dialog
-            page.get_by_text("report_verdicts").first.wait_for()
+            page.goto(base + year_asset)  # warm-up: code server, first-visit dialog
+            page.get_by_text(f"report_verdicts_{bucket}").first.wait_for()
             try:
                 page.get_by_role("button", name="Skip").click(timeout=5000)
             except Exception:  # noqa: BLE001
@@ -98,15 +120,25 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
                     out[name] = f"{time.perf_counter() - t:.2f} s"
                 except Exception as exc:  # noqa: BLE001 - a page that never shows is a figure too
                     out[name] = f"not shown after {time.perf_counter() - t:.0f} s ({type(exc).__name__})"
-                    page.screenshot(path=str(Path(shots) / f"timeout_{len(out)}.png"))
+                page.screenshot(path=str(Path(shots) / f"bench_{len(out):02d}.png"))
 
-            timed("asset Partitions tab", "/assets/report_verdicts?view=partitions", "Partitions Selected")
-            timed("asset Checks tab", "/assets/report_verdicts?view=checks", "whole store")
+            timed("the queue (`review_queue` → `no_unreviewed_errors`)", "/assets/review_queue?view=checks&checkDetail=no_unreviewed_errors", "reports_to_review")
+            timed("the store-wide verdict (`report_verdicts` → `verdict`)", "/assets/report_verdicts?view=checks&checkDetail=verdict", "whole store")
+            timed("a review group (`check_results` → `prose_vs_tables`)", "/assets/check_results?view=checks&checkDetail=prose_vs_tables", "reports_failing")
+
+            def find_by_organ():
+                page.get_by_placeholder("Filter by name").fill(organ)
+                page.get_by_text(f"{bucket}·{organ}", exact=False).filter(visible=True).first.click()
+                page.get_by_text("FAILS", exact=False).first.wait_for()
+            timed(f"a report found by organ (`report_verdicts_{bucket}` → Partitions → filter → the report)", f"{year_asset}?view=partitions",
+                  "Partitions Selected", find_by_organ)
+            timed(f"the year's Checks tab (`report_verdicts_{bucket}`)", f"{year_asset}?view=checks", "verdict")
 
             def open_partitions():
                 page.get_by_text("Partitions", exact=True).last.click()
-                page.get_by_text("Missing (").first.wait_for()
-            timed("a check's Partitions tab", "/assets/report_verdicts?view=checks&checkDetail=completeness", "whole store", open_partitions)
+                page.get_by_text("Failed (").first.wait_for()
+            timed(f"pass/fail per report (`verdict` → Partitions, {bucket})", f"{year_asset}?view=checks&checkDetail=verdict", "Execution history",
+                  open_partitions)
             browser.close()
     finally:
         dagster_dev.stop(proc, timeout=60)

@@ -42,7 +42,12 @@ def _as_owner(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     """Run `cmd` as the cluster's owner: ourselves, or `postgres` when we are root."""
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--", *cmd]
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, cwd="/", **kw)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd="/", **kw)
+    if done.returncode:
+        sys.exit(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}"
+                 + ("\n(under root the cluster runs as `postgres`: every folder above it must be reachable by that user)"
+                    if os.geteuid() == 0 else ""))
+    return done
 
 
 def dagster_yaml(port: int, hostname: str = "127.0.0.1") -> str:
