@@ -157,15 +157,40 @@ def reset_database(pg_port: int = PG_PORT) -> None:
     subprocess.run([*psql, "-c", "CREATE DATABASE dagster OWNER dagster"], check=True, capture_output=True)
 
 
+def latency(pg_port: int = PG_PORT, bouncer_port: int = BOUNCER_PORT, n: int = 200) -> dict[str, tuple[float, float]]:
+    """Milliseconds to open a connection and to run `SELECT 1`, straight to PostgreSQL and through PgBouncer."""
+    import psycopg2
+    out = {}
+    for name, port in (("PostgreSQL", pg_port), ("PgBouncer", bouncer_port)):
+        def connect():
+            return psycopg2.connect(host="127.0.0.1", port=port, user="dagster", password="dagster", dbname="dagster")
+        t = time.perf_counter()
+        for _ in range(n):
+            connect().close()
+        opened = (time.perf_counter() - t) / n * 1000
+        con = connect()
+        cur = con.cursor()
+        t = time.perf_counter()
+        for _ in range(n):
+            cur.execute("SELECT 1")
+            cur.fetchall()
+        out[name] = (opened, (time.perf_counter() - t) / n * 1000)
+        con.close()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("action", choices=["start", "stop"])
+    ap.add_argument("action", choices=["start", "stop", "latency"])
     ap.add_argument("--dir", default=".postgres")
     args = ap.parse_args(argv)
     if args.action == "start":
         yaml = start(Path(args.dir))
         print(f"PostgreSQL on 127.0.0.1:{PG_PORT}, PgBouncer on 127.0.0.1:{BOUNCER_PORT}; instance config: {yaml}\n"
               f"use it: mkdir -p .dagster_home && cp {yaml} .dagster_home/dagster.yaml")
+    elif args.action == "latency":
+        for name, (opened, query) in latency().items():
+            print(f"{name}: connect {opened:.2f} ms, SELECT 1 {query:.2f} ms")
     else:
         stop(Path(args.dir))
         print("stopped")
