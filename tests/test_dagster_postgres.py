@@ -69,10 +69,32 @@ def test_ingest_job_on_postgres_through_pgbouncer(pg_home, tmp_path):
         shutil.copy(FIXTURES / n, drop / n)
     store = GovReportStore(drop_dir=str(drop), db_path=str(tmp_path / "store.duckdb"), waivers_path=str(tmp_path / "waivers.csv"))
     instance = dg.DagsterInstance.from_config(str(pg_home))
-    assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+    assert type(instance.event_log_storage).__name__ == "PartitionSetPostgresEventLogStorage"
     assert defs.resolve_job_def("ingest_drop_folder").execute_in_process(instance=instance, resources={"govreport": store}).success
     key = _key(store, SHENZHEN_JUSTICE)
     assert len(_partitions(instance)) == 3
     status = _status(instance)
     assert status[key] == ("FAILED", True) and all(current for _, current in status.values())
+    instance.dispose()
+
+
+def test_partition_membership_costs_one_query_and_follows_changes(pg_home):
+    """The check pages ask membership once per partition; our storage answers from one query,
+    and sees this process's adds and deletes at once (assets/instance_storage.py)."""
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(pg_home))
+    storage = instance.event_log_storage
+    keys = [f"2023·机关{i}·{i:08x}" for i in range(500)]
+    instance.add_dynamic_partitions("membership_test", keys)
+    queries = []
+    original = storage.get_dynamic_partitions
+    storage.get_dynamic_partitions = lambda name: queries.append(name) or original(name)
+    assert all(instance.has_dynamic_partition("membership_test", k) for k in keys)
+    assert not instance.has_dynamic_partition("membership_test", "2023·机关·deadbeef")
+    assert len(queries) == 1
+    instance.delete_dynamic_partition("membership_test", keys[0])
+    assert not instance.has_dynamic_partition("membership_test", keys[0])
+    instance.add_dynamic_partitions("membership_test", ["2024·新·00000000"])
+    assert instance.has_dynamic_partition("membership_test", "2024·新·00000000")
     instance.dispose()

@@ -51,18 +51,31 @@ def _as_owner(cmd: list[str], **kw) -> subprocess.CompletedProcess:
 
 
 def dagster_yaml(port: int, hostname: str = "127.0.0.1") -> str:
-    """Instance storage on PostgreSQL; `postgresql+psycopg2` because SQLAlchemy 2.1 otherwise looks for psycopg 3."""
-    return f"""# Dagster instance storage on the local cluster, through PgBouncer (tests_ui/postgres_local.py)
-storage:
-  postgres:
-    postgres_db:
+    """Instance storage on PostgreSQL (examples/dagster-postgres.yaml): the event log through our
+    subclass that answers partition membership from one query (assets/instance_storage.py);
+    `postgresql+psycopg2` because SQLAlchemy 2.1 otherwise looks for psycopg 3."""
+    db = f"""    postgres_db:
       username: dagster
       password: dagster
       hostname: {hostname}
       db_name: dagster
       port: {port}
       scheme: postgresql+psycopg2
-telemetry:
+"""
+    return f"""# Dagster instance storage on the local cluster (tests_ui/postgres_local.py), port {port}
+run_storage:
+  module: dagster_postgres.run_storage
+  class: PostgresRunStorage
+  config:
+{db}event_log_storage:
+  module: assets.instance_storage
+  class: PartitionSetPostgresEventLogStorage
+  config:
+{db}schedule_storage:
+  module: dagster_postgres.schedule_storage
+  class: PostgresScheduleStorage
+  config:
+{db}telemetry:
   enabled: false
 """
 
