@@ -4,13 +4,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-real profile bench-small bench-pdf bench-ocr bench-converter pdf-breaks fuzz killtest ui ui-test bench-dagster clean
+.PHONY: run test bench bench-real profile bench-small bench-pdf bench-ocr bench-converter pdf-breaks fuzz killtest ui ui-test bench-dagster postgres postgres-stop ui-postgres clean
 
+EXTRAS ?= test
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 run: $(STAMP) ## set up, then ingest the bundled sample drop folder into data/govreport.duckdb
@@ -52,10 +53,23 @@ DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 ui: $(STAMP) ## Dagster UI on http://127.0.0.1:$(UI_PORT); Ctrl-C stops it (UI_PORT, DAGSTER_HOME may be set)
 	mkdir -p $(DAGSTER_HOME) && DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -w workspace.yaml -p $(UI_PORT)
 
+PG_DIR ?= $(CURDIR)/.postgres
+postgres: $(STAMP) ## a local PostgreSQL cluster + PgBouncer for Dagster's instance (Debian's postgresql, pgbouncer); writes $(PG_DIR)/dagster.yaml
+	$(PY) -m pip install -q -e ".[postgres]"
+	$(PY) -m tests_ui.postgres_local start --dir $(PG_DIR)
+
+postgres-stop: ## stop what `make postgres` started
+	$(PY) -m tests_ui.postgres_local stop --dir $(PG_DIR)
+
+ui-postgres: postgres ## `make ui` on the PostgreSQL instance (DAGSTER_HOME=.dagster_home_pg)
+	mkdir -p $(CURDIR)/.dagster_home_pg && cp $(PG_DIR)/dagster.yaml $(CURDIR)/.dagster_home_pg/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home_pg $(VENV)/bin/dagster dev -w workspace.yaml -p $(UI_PORT)
+
 REPORTS ?= 10000
-bench-dagster: $(STAMP) ## the Dagster row: sensor + ingest job + per-report verdicts, and page loads in chromium, at REPORTS reports
-	$(PY) -m pip install -q -e ".[ui-test]"
-	flock /tmp/govreport-heavy.lock $(PY) -m tests_ui.bench_dagster --reports $(REPORTS) --out bench_out
+INSTANCES ?= postgres,sqlite
+bench-dagster: $(STAMP) ## command line and the Dagster path side by side at REPORTS reports, on INSTANCES, page loads in chromium on PostgreSQL
+	$(PY) -m pip install -q -e ".[ui-test,postgres]"
+	flock /tmp/govreport-heavy.lock $(PY) -m tests_ui.bench_dagster --reports $(REPORTS) --instances $(INSTANCES) --pg-dir $(PG_DIR) --out bench_out
 
 ui-test: $(STAMP) ## the reviewer's path in a real browser (Debian's chromium + playwright); screenshots in ui_shots/
 	@test -x /usr/bin/chromium || { echo "needs Debian's chromium and a CJK font: apt-get install -y chromium fonts-noto-cjk"; exit 1; }
@@ -63,7 +77,8 @@ ui-test: $(STAMP) ## the reviewer's path in a real browser (Debian's chromium + 
 	$(PY) -m pytest tests_ui -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) data bench_out .dagster_home ui_shots
+	-test -d $(PG_DIR) && $(PY) -m tests_ui.postgres_local stop --dir $(PG_DIR)
+	rm -rf $(VENV) data bench_out .dagster_home .dagster_home_pg ui_shots $(PG_DIR)
 
 OCR_REPORTS ?= 12
 bench-ocr: $(STAMP) ## OCR: cells right/wrong/flagged and pages/s on 2 workers, generated scans/photos and the corpus PDF degraded (see README)

@@ -4,8 +4,9 @@ One run reads every new or changed file of the drop folder and loads it (pipelin
 all cores): the stage assets (`raw_documents` → `normalized_documents` → `extracted_tables`)
 and the table assets (`documents`, `reports`, `report_cells`, … and the views) are that one
 step's outputs, so there is no per-stage IO — each asset's page shows its row count, column
-schema and what the stage did. The step then publishes each loaded report's verdict on
-`report_verdicts` (assets/verdicts.py).
+schema and what the stage did. The step then publishes each loaded report's verdict on its
+year's `report_verdicts_<year>` (assets/verdicts.py) and the store-wide verdict and counts on
+`report_verdicts`: numbers, so the UI plots them run by run.
 """
 
 
@@ -20,7 +21,7 @@ from pipeline.check.review_groups import GROUP_DESCRIPTIONS, REVIEW_GROUPS
 
 from .findings import md_table
 from .resources import GovReportStore
-from .verdicts import publish_verdicts, review_queue_md, sync_partitions
+from .verdicts import VERDICT, publish_verdicts, review_queue_md, store_verdict, sync_partitions
 
 DROP_FOLDER = dg.AssetSpec("drop_folder", group_name="govreport", kinds={"folder"},
                            description="The files users drop: text, HTML, PDF, Word, in any common encoding (GOVREPORT_DROP_DIR).")
@@ -53,6 +54,9 @@ TABLES = [
     _spec("failing_checks", ["check_results", "reports", "waivers"], "View: every failed check, waived ones marked (not failing, still visible).", {"duckdb", "view"}),
     _spec("review_queue", ["failing_checks"], "View: reports with unwaived error-level findings, most severe first — where a reviewer starts.", {"duckdb", "view"}),
     _spec("stale_waivers", ["waivers", "check_results"], "View: waivers that match no failing check any more, and why.", {"duckdb", "view"}),
+    _spec("report_verdicts", ["reports", "check_results", "waivers", "review_queue"],
+          "The whole store's verdict: reports in the store, to review, warn only, waived (numbers: the UI plots them run by run), "
+          "per year, and the queue. Each report's own verdict is on its year's asset (report_verdicts_2023 …).", {"duckdb"}),
 ]
 TABLE_CHECKS = [
     dg.AssetCheckSpec("no_duplicate_cell_keys", asset="report_cells", description="Each (report, table, row, column) appears once."),
@@ -61,6 +65,8 @@ TABLE_CHECKS = [
     dg.AssetCheckSpec("every_report_has_every_check", asset="check_results", description=f"Each report has all {len(CHECK_NAMES)} check rows."),
     dg.AssetCheckSpec("no_stale_waivers", asset="stale_waivers", description="Every waiver still matches a failing check."),
     dg.AssetCheckSpec("no_unreviewed_errors", asset="review_queue", description="No report has an unwaived error-level finding (the queue is empty)."),
+    dg.AssetCheckSpec(VERDICT, asset="report_verdicts", description="Whole store: passed when no report fails a check at error "
+                      "level unwaived, whatever the last run touched; per-report verdicts on the per-year assets (report_verdicts_2023 …)."),
     *[dg.AssetCheckSpec(group, asset="check_results", description=f"Whole store: {GROUP_DESCRIPTIONS[group]} Lists the reports that fail.")
       for group in REVIEW_GROUPS],
 ]
@@ -107,7 +113,9 @@ def _stage_metadata(summary, counts: dict) -> dict[str, dict]:
 def _table_checks(con, counts: dict, waivers) -> dict[str, tuple[bool, dict]]:
     """(passed, metadata) of every table-level check, over the whole store."""
     integrity = _one_row(con, "select_table_checks", [len(CHECK_NAMES)])
+    passed, meta, description = store_verdict(con, _queue_md(con))
     checks = {
+        VERDICT: (passed, {**meta, "description": description}),
         "no_duplicate_cell_keys": (integrity["duplicate_cell_keys"] == 0, {"duplicate_keys": integrity["duplicate_cell_keys"]}),
         "every_document_has_report": (integrity["documents_without_report"] == 0, {"orphans": integrity["documents_without_report"]}),
         "every_report_has_document": (integrity["reports_without_document"] == 0, {"orphans": integrity["reports_without_document"]}),
@@ -122,7 +130,7 @@ def _table_checks(con, counts: dict, waivers) -> dict[str, tuple[bool, dict]]:
 
 def _severity(name: str, meta: dict) -> dg.AssetCheckSeverity:
     """Integrity breaks are errors; the queue, stale waivers and warning-only groups are warnings."""
-    warn = name in ("no_stale_waivers", "no_unreviewed_errors") or (name in REVIEW_GROUPS and not meta["reports_failing_at_error"])
+    warn = name in ("no_stale_waivers", "no_unreviewed_errors") or (name == VERDICT and meta["reports_to_review"] == 0) or (name in REVIEW_GROUPS and not meta["reports_failing_at_error"])
     return dg.AssetCheckSeverity.WARN if warn else dg.AssetCheckSeverity.ERROR
 
 
@@ -149,9 +157,15 @@ def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore
                 yield dg.MaterializeResult(asset_key=spec.key, metadata=stages[spec.key.path[-1]])
         for spec in TABLES:
             if spec.key in context.selected_asset_keys:
-                meta = _table_metadata(con, spec.key.path[-1])
-                if spec.key.path[-1] == "review_queue":
+                name = spec.key.path[-1]
+                if name == "report_verdicts":
+                    _, meta, description = store_verdict(con, _queue_md(con))
+                    yield dg.MaterializeResult(asset_key=spec.key, metadata={**meta, "summary": description})
+                    continue
+                meta = _table_metadata(con, name)
+                if name == "review_queue":
                     meta["queue"] = dg.MetadataValue.md(_queue_md(con))
+                    meta["reports_to_review"] = counts["reports_to_review"]
                 yield dg.MaterializeResult(asset_key=spec.key, metadata=meta)
         # the tables first, then the verdicts computed from them (a verdict older than its
         # inputs would show as unsynced)
@@ -164,7 +178,8 @@ def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore
         for spec in TABLE_CHECKS:
             if spec.key in context.selected_asset_check_keys:
                 passed, meta = checks[spec.name]
+                description = meta.pop("description", None)
                 yield dg.AssetCheckResult(asset_key=spec.asset_key, check_name=spec.name, passed=passed, metadata=meta,
-                                          severity=_severity(spec.name, meta))
+                                          severity=_severity(spec.name, meta), description=description)
     finally:
         con.close()

@@ -1,21 +1,26 @@
-"""`report_verdicts`: one partition per report, keyed `2023·深圳市司法局·eb74ed5b`.
+"""Each report's verdict, one asset per report year: `report_verdicts_2023`, partition
+`2023·深圳市司法局·eb74ed5b`.
 
-A reviewer's unit. Each partition's page carries the report's organ, year, form, status,
-source path and its findings (numbers and source lines); its `verdict` check says Passed or
-Failed per report on the check's Partitions tab. The five review groups (the form's identities,
-completeness, prose against tables, year to year, two files of one report) are store-wide checks
-on `check_results`.
+A reviewer's unit is a report; a province's store holds tens of thousands. Dagster 1.13 rebuilds
+a partitioned check's state with one storage call per partition (docs/dagster-batched-partition-
+check.md), so one asset with every report as a partition makes its check pages take a minute at
+10,000 reports. One asset per year keeps each asset's partitions in the low thousands (a year of
+a province), and a reviewer works a year at a time anyway. Reports of years outside
+2019–2030, or with no year read, go to `report_verdicts_other`.
 
-Two events per report, because each event costs milliseconds in Dagster's default SQLite
-storage (README, "Reviewing": measured): the materialization first, then the verdict evaluation
-naming it (Dagster keeps a partition's check status only while its latest evaluation targets its
-latest materialization).
-Partitions follow the store: a report's key is added when it is loaded and removed when its file
-leaves the drop folder, so what the asset shows is the whole store, not the last run.
+Per report, two events: its materialization (organ, year, form, status, source path, the
+verdict and the numbers and source lines of each failing check: the report's page), then its
+`verdict` evaluation against that materialization — Passed or Failed, red in the check's
+Partitions tab, which is what makes a failing report look failing (Dagster keeps a partition's
+check status only while its latest evaluation targets its latest materialization).
+The store-wide verdict and counts live on the unpartitioned `report_verdicts` asset
+(assets/store_assets.py). Partitions follow the store: a report's key is added when it is loaded
+and removed when its file leaves the drop folder.
 """
 
 
 import time
+from collections import defaultdict
 
 import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
@@ -27,47 +32,73 @@ from pipeline.store.db import connect, sql
 from .findings import ReportFindings, findings_md, md_table, numbers_line, read_findings
 from .resources import GovReportStore
 
-reports_partitions = dg.DynamicPartitionsDefinition(name="reports")
-REPORT_VERDICTS = dg.AssetKey("report_verdicts")
+YEARS = range(2019, 2031)  # the 2019 and 2021 forms; earlier (legacy) reports are few
+OTHER = "other"
+BUCKETS = [str(y) for y in YEARS] + [OTHER]
+REPORT_VERDICTS = dg.AssetKey("report_verdicts")  # store-wide, unpartitioned
 VERDICT = "verdict"
-VERDICT_DEPS = ["reports", "check_results", "waivers"]
-SUMMARY_ROWS = 50  # failing reports listed on the store-wide result; the failing_checks view has them all
+VERDICT_DEPS = ["report_verdicts"]
 FETCH_CHUNK = 500  # partitions per materialization lookup (SQLite's bound-variable limit)
+PARTITIONS = {b: dg.DynamicPartitionsDefinition(name=f"reports_{b}") for b in BUCKETS}
+
+
+def bucket_of(year) -> str:
+    """The verdict asset of a report year: `2023`, or `other` (no year read, or outside YEARS)."""
+    return str(year) if isinstance(year, int) and year in YEARS else OTHER
+
+
+def verdicts_key(bucket: str) -> dg.AssetKey:
+    return dg.AssetKey(f"report_verdicts_{bucket}")
 
 
 def report_metadata(f: ReportFindings) -> dict:
     r = f.report
+    failing = f.failing()
     return {
         "organ": r["organ"] or "", "year": str(r["year"] or "?"), "form": r["form"] or "", "status": r["status"],
         "source_path": r["source_path"] or "", "report_id": r["report_id"], "verdict": f.verdict(),
-        "numbers": " · ".join(numbers_line(c) for c in f.failing()) or "—",
+        "passed": not failing,
+        "numbers": " · ".join(numbers_line(c) for c in failing) or "—",
         "findings": dg.MetadataValue.md(findings_md(f, f.checks)),
     }
 
 
-def sync_partitions(instance: dg.DagsterInstance, db_path: str) -> tuple[list[str], list[str]]:
-    """Make the partitions the store's reports: add new keys, delete keys whose report is gone."""
+def store_keys(db_path: str) -> dict[str, set[str]]:
+    """The store's partition keys, by verdict asset."""
     con = connect(db_path, read_only=True)
     try:
-        in_store = {k for (k,) in con.execute("SELECT partition_key FROM reports WHERE partition_key IS NOT NULL").fetchall()}
+        rows = con.execute("SELECT partition_key, year FROM reports WHERE partition_key IS NOT NULL").fetchall()
     finally:
         con.close()
-    existing = set(instance.get_dynamic_partitions(reports_partitions.name))
-    added = sorted(in_store - existing)
-    gone = sorted(existing - in_store)
-    if added:
-        instance.add_dynamic_partitions(reports_partitions.name, added)
-    for key in gone:
-        instance.delete_dynamic_partition(reports_partitions.name, key)
-    return added, gone
+    out: dict[str, set[str]] = {b: set() for b in BUCKETS}
+    for key, year in rows:
+        out[bucket_of(year)].add(key)
+    return out
 
 
-def _targets(instance: dg.DagsterInstance, keys: list[str]) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+def sync_partitions(instance: dg.DagsterInstance, db_path: str) -> tuple[list[str], list[str]]:
+    """Make each year's partitions that year's reports in the store: add new keys, delete keys
+    whose report is gone."""
+    added_all, gone_all = [], []
+    for bucket, in_store in store_keys(db_path).items():
+        name = PARTITIONS[bucket].name
+        existing = set(instance.get_dynamic_partitions(name))
+        added, gone = sorted(in_store - existing), sorted(existing - in_store)
+        if added:
+            instance.add_dynamic_partitions(name, added)
+        for key in gone:
+            instance.delete_dynamic_partition(name, key)
+        added_all += added
+        gone_all += gone
+    return added_all, gone_all
+
+
+def _targets(instance: dg.DagsterInstance, asset_key: dg.AssetKey, keys: list[str]) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
     out = {}
     for i in range(0, len(keys), FETCH_CHUNK):
         chunk = keys[i: i + FETCH_CHUNK]
         records = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=REPORT_VERDICTS, asset_partitions=chunk), limit=len(chunk)).records
+            dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=chunk), limit=len(chunk)).records
         for rec in records:  # newest first: keep the first seen per partition
             out.setdefault(rec.partition_key, AssetCheckEvaluationTargetMaterializationData(
                 storage_id=rec.storage_id, run_id=rec.run_id, timestamp=rec.timestamp))
@@ -75,31 +106,36 @@ def _targets(instance: dg.DagsterInstance, keys: list[str]) -> dict[str, AssetCh
 
 
 def publish_verdicts(context, db_path: str, report_ids: list[str], drop_dir: str | None = None) -> int:
-    """Log each report's materialization, then its verdict evaluation against it, then the
-    store-wide verdict. Returns the number of reports published. With `drop_dir`, failing
-    checks of OCR'd reports show the pictures of their cells."""
+    """Log each report's materialization on its year's asset, then its verdict evaluation
+    against it. Returns the number of reports published. With `drop_dir`, failing checks of
+    OCR'd reports show the pictures of their cells."""
     t0 = time.perf_counter()
     found = read_findings(db_path, sorted(set(report_ids)), drop_dir)
-    by_key = {f.report["partition_key"]: f for f in found.values() if f.report["partition_key"]}
-    for key, f in by_key.items():
-        context.log_event(dg.AssetMaterialization(asset_key=REPORT_VERDICTS, partition=key, description=f.verdict(),
-                                                  metadata=report_metadata(f)))
+    by_bucket: dict[str, dict[str, ReportFindings]] = defaultdict(dict)
+    for f in found.values():
+        if f.report["partition_key"]:
+            by_bucket[bucket_of(f.report["year"])][f.report["partition_key"]] = f
+    for bucket, reports in by_bucket.items():
+        for key, f in reports.items():
+            context.log_event(dg.AssetMaterialization(asset_key=verdicts_key(bucket), partition=key, description=f.verdict(),
+                                                      metadata=report_metadata(f)))
     t1 = time.perf_counter()
-    targets = _targets(context.instance, list(by_key))
-    for key, f in by_key.items():
-        context.log_event(verdict_evaluation(f, key, targets.get(key)))
-    context.log_event(store_verdict(db_path))  # last, so the check list shows the whole store, not the last report
+    for bucket, reports in by_bucket.items():
+        targets = _targets(context.instance, verdicts_key(bucket), list(reports))
+        for key, f in reports.items():
+            context.log_event(verdict_evaluation(f, verdicts_key(bucket), key, targets.get(key)))
     t2 = time.perf_counter()
-    context.log.info(f"verdicts of {len(by_key)} reports: materializations {t1 - t0:.1f} s, check evaluations {t2 - t1:.1f} s")
-    return len(by_key)
+    n = sum(len(r) for r in by_bucket.values())
+    context.log.info(f"verdicts of {n} reports: materializations {t1 - t0:.1f} s, check evaluations {t2 - t1:.1f} s")
+    return n
 
 
-def verdict_evaluation(f: ReportFindings, key: str, target) -> dg.AssetCheckEvaluation:
-    """One report: failed while any of its thirteen checks fails unwaived (error or warn)."""
+def verdict_evaluation(f: ReportFindings, asset_key: dg.AssetKey, key: str, target) -> dg.AssetCheckEvaluation:
+    """One report: failed while any of its checks fails unwaived (error or warn)."""
     failing = f.failing()
     errors = [c for c in failing if c["severity"] == "error"]
     return dg.AssetCheckEvaluation(
-        asset_key=REPORT_VERDICTS, check_name=VERDICT, partition=key, passed=not failing,
+        asset_key=asset_key, check_name=VERDICT, partition=key, passed=not failing,
         severity=dg.AssetCheckSeverity.ERROR if errors or not failing else dg.AssetCheckSeverity.WARN,
         description=f.verdict()[:1000], target_materialization_data=target,
         # small on purpose: the check's pages load every evaluation's metadata; the evidence
@@ -109,25 +145,42 @@ def verdict_evaluation(f: ReportFindings, key: str, target) -> dg.AssetCheckEval
     )
 
 
-def store_verdict(db_path: str) -> dg.AssetCheckEvaluation:
-    """The verdict over the whole store (no partition): failed while any report still fails
+def store_counts(con) -> dict[str, int]:
+    """The store-wide numbers a reviewer follows run by run (plotted by the UI: numeric metadata)."""
+    return {
+        "reports_in_store": con.execute("SELECT count(*) FROM reports").fetchone()[0],
+        "reports_to_review": con.execute("SELECT count(*) FROM review_queue").fetchone()[0],
+        "reports_warn_only": con.execute(sql("count_warn_only_reports")).fetchone()[0],
+        "reports_waived": con.execute("SELECT count(DISTINCT report_id) FROM failing_checks WHERE waived").fetchone()[0],
+        "findings_waived": con.execute("SELECT count(*) FROM failing_checks WHERE waived").fetchone()[0],
+    }
+
+
+def by_year_md(con) -> str:
+    """Per verdict asset: reports, to review, warn only — where to go next."""
+    rows = con.execute("""
+        WITH r AS (SELECT report_id, year, report_id IN (SELECT report_id FROM review_queue) AS queued,
+                          report_id IN (SELECT report_id FROM failing_checks WHERE NOT waived) AS failing FROM reports)
+        SELECT year, count(*), count(*) FILTER (WHERE queued), count(*) FILTER (WHERE failing AND NOT queued)
+        FROM r GROUP BY year ORDER BY year NULLS LAST""").fetchall()
+    agg: dict[str, list[int]] = {}
+    for year, n, queued, warn in rows:
+        b = agg.setdefault(bucket_of(year), [0, 0, 0])
+        b[0] += n
+        b[1] += queued
+        b[2] += warn
+    return md_table([{"asset": f"report_verdicts_{b}", "reports": v[0], "to_review": v[1], "warn_only": v[2]}
+                     for b, v in sorted(agg.items())], len(BUCKETS))
+
+
+def store_verdict(con, queue_md: str) -> tuple[bool, dict, str]:
+    """(passed, metadata, description) of the whole store: failed while any report still fails
     a check at error level, unwaived — whatever the last run touched."""
-    con = connect(db_path, read_only=True)
-    try:
-        total = con.execute("SELECT count(*) FROM reports").fetchone()[0]
-        queue = con.execute("SELECT count(*) FROM review_queue").fetchone()[0]
-        warn_only = con.execute(sql("count_warn_only_reports")).fetchone()[0]
-        top = review_queue_md(con, SUMMARY_ROWS)
-    finally:
-        con.close()
-    return dg.AssetCheckEvaluation(
-        asset_key=REPORT_VERDICTS, check_name=VERDICT, passed=queue == 0,
-        severity=dg.AssetCheckSeverity.ERROR if queue else dg.AssetCheckSeverity.WARN,
-        description=f"whole store: {queue} of {total} reports fail at error level, {warn_only} more only warn; "
-                    "per-report verdicts on the Partitions tab",
-        metadata={"reports": f"{total} in the store, {queue} to review, {warn_only} warn only",
-                  "review_queue": dg.MetadataValue.md(top)},
-    )
+    counts = store_counts(con)
+    description = (f"whole store: {counts['reports_to_review']} of {counts['reports_in_store']} reports fail at error level, "
+                   f"{counts['reports_warn_only']} more only warn; per-report verdicts on the per-year assets (report_verdicts_2023 …)")
+    return counts["reports_to_review"] == 0, {**counts, "by_year": dg.MetadataValue.md(by_year_md(con) or "no reports"),
+                                               "review_queue": dg.MetadataValue.md(queue_md)}, description
 
 
 def review_queue_md(con, limit: int) -> str:
@@ -136,28 +189,38 @@ def review_queue_md(con, limit: int) -> str:
     return md_table(rows, limit) or "The queue is empty: no unwaived error-level findings."
 
 
-@dg.multi_asset(
-    specs=[dg.AssetSpec(REPORT_VERDICTS, partitions_def=reports_partitions, skippable=True, deps=VERDICT_DEPS,
-                        group_name="govreport", kinds={"duckdb"},
-                        description="One partition per report (year·organ·hash): its verdict, and findings with numbers and source lines.")],
-    check_specs=[dg.AssetCheckSpec(VERDICT, asset=REPORT_VERDICTS, partitions_def=reports_partitions,
-                                   description="Per report: passed when none of its thirteen checks fails unwaived; the findings "
-                                               "list each failing check with its numbers and source lines.")],
-    can_subset=True,
-    pool="duckdb",
-)
-def report_verdicts(context: dg.AssetExecutionContext, govreport: GovReportStore):
-    """Re-publish the selected reports' verdicts from the store (the ingest run does this for
-    every report it loads; use this after editing the waivers file, or to refresh a page)."""
-    db = govreport.resolved_db_path()
-    keys = list(context.partition_keys)
-    con = connect(db, read_only=True)
-    try:
-        con.execute("CREATE TEMP TABLE want (k VARCHAR)")
-        con.executemany("INSERT INTO want VALUES (?)", [[k] for k in keys])
-        ids = [r for (r,) in con.execute("SELECT report_id FROM reports WHERE partition_key IN (SELECT k FROM want)").fetchall()]
-    finally:
-        con.close()
-    n = publish_verdicts(context, db, ids, govreport.resolved_drop_dir())
-    context.log.info(f"published {n} of {len(keys)} selected reports" + ("" if n == len(keys) else "; the others are no longer in the store"))
-    yield from ()
+def _year_verdicts(bucket: str) -> dg.AssetsDefinition:
+    key = verdicts_key(bucket)
+    which = f"of {bucket}" if bucket != OTHER else f"of years outside {YEARS.start}–{YEARS.stop - 1}, or with no year read"
+
+    @dg.multi_asset(
+        name=f"report_verdicts_{bucket}",
+        specs=[dg.AssetSpec(key, partitions_def=PARTITIONS[bucket], skippable=True, deps=VERDICT_DEPS, group_name="verdicts",
+                            kinds={"duckdb"}, description=f"One partition per report {which} (year·organ·hash): "
+                                                          "its verdict, and findings with numbers and source lines.")],
+        check_specs=[dg.AssetCheckSpec(VERDICT, asset=key, partitions_def=PARTITIONS[bucket],
+                                       description="Per report: passed when none of its checks fails unwaived; the findings "
+                                                   "list each failing check with its numbers and source lines.")],
+        can_subset=True,
+        pool="duckdb",
+    )
+    def _asset(context: dg.AssetExecutionContext, govreport: GovReportStore):
+        """Re-publish the selected reports' verdicts from the store (the ingest run does this for
+        every report it loads; use this after editing the waivers file, or to refresh a page)."""
+        db = govreport.resolved_db_path()
+        keys = list(context.partition_keys)
+        con = connect(db, read_only=True)
+        try:
+            con.execute("CREATE TEMP TABLE want (k VARCHAR)")
+            con.executemany("INSERT INTO want VALUES (?)", [[k] for k in keys])
+            ids = [r for (r,) in con.execute("SELECT report_id FROM reports WHERE partition_key IN (SELECT k FROM want)").fetchall()]
+        finally:
+            con.close()
+        n = publish_verdicts(context, db, ids, govreport.resolved_drop_dir())
+        context.log.info(f"published {n} of {len(keys)} selected reports" + ("" if n == len(keys) else "; the others are no longer in the store"))
+        yield from ()
+
+    return _asset
+
+
+YEAR_VERDICTS = [_year_verdicts(b) for b in BUCKETS]

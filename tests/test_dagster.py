@@ -11,7 +11,7 @@ import pytest
 from assets.definitions import defs
 from assets.resources import GovReportStore
 from assets.sensors import drop_folder_sensor
-from assets.verdicts import REPORT_VERDICTS, VERDICT
+from assets.verdicts import BUCKETS, PARTITIONS, REPORT_VERDICTS, VERDICT, bucket_of, verdicts_key
 from pipeline.check.review_groups import REVIEW_GROUPS
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -35,8 +35,22 @@ def _run(store, instance):
 
 
 def _status(instance, check=VERDICT):
-    infos = instance.event_log_storage.get_asset_check_partition_info([dg.AssetCheckKey(REPORT_VERDICTS, check)])
+    """Every report's verdict status, over the per-year verdict assets."""
+    infos = instance.event_log_storage.get_asset_check_partition_info([dg.AssetCheckKey(verdicts_key(b), check) for b in BUCKETS])
     return {i.partition_key: (i.latest_execution_status.value, i.is_current) for i in infos if i.partition_key is not None}
+
+
+def _partitions(instance) -> set[str]:
+    return {k for b in BUCKETS for k in instance.get_dynamic_partitions(PARTITIONS[b].name)}
+
+
+def _latest_page(instance, store, key):
+    """The report's page: the latest materialization of its partition on its year's asset."""
+    con = duckdb.connect(store.db_path, read_only=True)
+    year = con.execute("SELECT year FROM reports WHERE partition_key = ?", [key]).fetchone()[0]
+    con.close()
+    return instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=verdicts_key(bucket_of(year)), asset_partitions=[key]),
+                                           limit=1).records[0].asset_materialization
 
 
 def _store_wide(instance, check=VERDICT):
@@ -62,6 +76,12 @@ def test_definitions_show_the_pipeline():
             "report_sections", "check_results", "applications_wide", "failing_checks", "review_queue", "report_verdicts"} <= keys
     graph = defs.resolve_asset_graph()
     assert dg.AssetKey("check_results") in graph.get(REPORT_VERDICTS).parent_keys
+    assert REPORT_VERDICTS in graph.get(verdicts_key("2023")).parent_keys and verdicts_key("other") in keys_of(graph)
+    assert bucket_of(2023) == "2023" and bucket_of(2017) == bucket_of(None) == "other"
+
+
+def keys_of(graph):
+    return set(graph.get_all_asset_keys())
     assert dg.AssetKey("raw_documents") in graph.get(dg.AssetKey("normalized_documents")).parent_keys
 
 
@@ -70,8 +90,9 @@ def test_each_report_verdict_is_current_and_readable(env):
     result = _run(store, instance)
     key = _key(store, SHENZHEN_JUSTICE)
     assert key.startswith("2023·深圳市司法局·")
-    partitions = set(instance.get_dynamic_partitions("reports"))
+    partitions = _partitions(instance)
     assert len(partitions) == 4 and key in partitions
+    assert key in instance.get_dynamic_partitions("reports_2023")  # its year's asset
     # every report has a current Passed/Failed verdict: 0 missing
     status = _status(instance)
     assert set(status) == partitions
@@ -88,9 +109,9 @@ def test_each_report_verdict_is_current_and_readable(env):
     assert not groups["prose_vs_tables"].passed and key in groups["prose_vs_tables"].metadata["failing_reports"].value
     assert groups["year_to_year"].passed
     # the report's own page: its organ, year, status and findings with the numbers and lines
-    mat = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=REPORT_VERDICTS, asset_partitions=[key]), limit=1).records[0]
-    meta = mat.asset_materialization.metadata
+    meta = _latest_page(instance, store, key).metadata
     assert meta["organ"].value == "深圳市司法局" and meta["year"].value == "2023" and meta["status"].value == "partial"
+    assert meta["passed"].value is False
     findings = meta["findings"].value
     assert "prose_consistency" in findings and "445" in findings and "443" in findings and "line" in findings
     # table assets carry row counts and column schemas
@@ -99,6 +120,11 @@ def test_each_report_verdict_is_current_and_readable(env):
     assert "value" in {c.name for c in cells.materialization.metadata["dagster/column_schema"].value.columns}
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations() if e.partition is None}
     assert checks["no_duplicate_cell_keys"] and checks["every_document_has_report"] and not checks["no_unreviewed_errors"]
+    # the store-wide verdict carries numbers, so the UI plots them run by run
+    store = [m for m in result.get_asset_materialization_events() if m.asset_key == REPORT_VERDICTS][0].materialization.metadata
+    assert store["reports_in_store"].value == 4 and store["reports_to_review"].value >= 1
+    assert isinstance(store["reports_warn_only"].value, int) and store["reports_waived"].value == 0
+    assert "report_verdicts_2023" in store["by_year"].value
 
 
 def test_a_later_run_never_hides_a_report_that_still_fails(env):
@@ -107,7 +133,7 @@ def test_a_later_run_never_hides_a_report_that_still_fails(env):
     key = _key(store, SHENZHEN_JUSTICE)
     shutil.copy(FIXTURES / "002_2e123555749eef60.txt", drop / "new.txt")
     _run(store, instance)
-    assert len(instance.get_dynamic_partitions("reports")) == 5
+    assert len(_partitions(instance)) == 5
     assert _status(instance)[key] == ("FAILED", True)
     # the check list reads the latest, store-wide result: still failing, naming the report
     _run(store, instance)
@@ -116,7 +142,7 @@ def test_a_later_run_never_hides_a_report_that_still_fails(env):
     # a file leaving the folder takes its partition with it
     (drop / "new.txt").unlink()
     _run(store, instance)
-    assert len(instance.get_dynamic_partitions("reports")) == 4
+    assert len(_partitions(instance)) == 4
 
 
 def test_a_waiver_shows_as_waived_and_a_stale_one_is_reported(env):
@@ -131,8 +157,7 @@ def test_a_waiver_shows_as_waived_and_a_stale_one_is_reported(env):
         fh.write("0000000000000000,tables_complete,an old report,reviewer,2025-01-01,,\n")
     result = _run(store, instance)
     assert _status(instance)[key] == ("FAILED", True)  # tables_complete is not waived
-    mat = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=REPORT_VERDICTS, asset_partitions=[key]), limit=1).records[0]
-    assert "waived prose_consistency" in mat.asset_materialization.metadata["verdict"].value
+    assert "waived prose_consistency" in _latest_page(instance, store, key).metadata["verdict"].value
     con = duckdb.connect(store.db_path, read_only=True)
     assert con.execute("SELECT waived, waived_by FROM failing_checks WHERE partition_key = ? AND check_name = 'prose_consistency'",
                        [key]).fetchall() == [(True, "reviewer")]
@@ -153,3 +178,15 @@ def test_sensor_requests_a_run_only_when_the_folder_changes(env):
     shutil.copy(FIXTURES / "002_2e123555749eef60.txt", drop / "more.txt")
     third = drop_folder_sensor(dg.build_sensor_context(instance=instance, resources={"govreport": store}, definitions=defs, cursor=first.cursor))
     assert len(third.run_requests) == 1
+
+
+def test_a_year_asset_republishes_a_report_from_the_store(env):
+    drop, store, instance = env
+    _run(store, instance)
+    key = _key(store, SHENZHEN_JUSTICE)
+    before = _latest_page(instance, store, key)
+    year_asset = next(a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and verdicts_key("2023") in a.keys)
+    result = dg.materialize([year_asset], partition_key=key, instance=instance, resources={"govreport": store})
+    assert result.success
+    assert _latest_page(instance, store, key).metadata["verdict"].value == before.metadata["verdict"].value
+    assert _status(instance)[key] == ("FAILED", True)  # the new evaluation targets the new page

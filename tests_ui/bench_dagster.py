@@ -1,14 +1,15 @@
 """The Dagster row of the benchmark: `make bench-dagster` (REPORTS=10000 by default).
 
-Generates N distinct reports into a drop folder and, on a persistent SQLite Dagster instance
-(what `dagster dev` uses), measures:
+Generates N distinct reports into a drop folder and, on each persistent Dagster instance asked
+for (SQLite, what `make ui` uses; PostgreSQL through PgBouncer, the production instance;
+PostgreSQL direct), measures:
 
 a. the command line into its own store (the same work without Dagster, for the ratio);
 b. the Dagster path end to end: a sensor tick, then the ingest job in process, including every
    per-report materialization and check evaluation the UI shows;
 c. one new file through the sensor and the job, into the big store;
-d. page loads in a real browser (`dagster dev` on that instance, Debian's chromium): the
-   asset's Partitions tab, its Checks tab, a check's Partitions tab with every report's status.
+d. page loads in a real browser (`dagster dev` on that instance, Debian's chromium): every page
+   on the reviewer's path, on the year with the most reports.
 
 Writes the table to OUT/dagster.md.
 """
@@ -30,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def dagster_path(drop: Path, db: Path, home: Path) -> tuple[float, float, int]:
-    """(seconds for the whole drop, seconds for one new file, reports in the store)."""
-    os.environ["DAGSTER_HOME"] = str(home)
+    """(seconds for the whole drop, seconds for one new file, reports in the store) on the
+    instance configured in home/dagster.yaml."""
     import dagster as dg
 
     from assets.definitions import defs
@@ -40,7 +41,7 @@ def dagster_path(drop: Path, db: Path, home: Path) -> tuple[float, float, int]:
     from pipeline.devtools.generate import generate_report
 
     store = GovReportStore(drop_dir=str(drop), db_path=str(db), waivers_path=str(home / "waivers.csv"))
-    instance = dg.DagsterInstance.get()
+    instance = dg.DagsterInstance.from_config(str(home))
     job = defs.resolve_job_def("ingest_drop_folder")
 
     def tick_and_run(cursor):
@@ -57,12 +58,37 @@ def dagster_path(drop: Path, db: Path, home: Path) -> tuple[float, float, int]:
     t1 = time.perf_counter()
     tick_and_run(cursor)
     one_new = time.perf_counter() - t1
-    return whole, one_new, len(instance.get_dynamic_partitions("reports"))
+    (drop / new.name).unlink()  # the next instance's run sees the same folder
+    from assets.verdicts import BUCKETS, PARTITIONS
+    partitions = sum(len(instance.get_dynamic_partitions(PARTITIONS[b].name)) for b in BUCKETS)
+    instance.dispose()
+    return whole, one_new, partitions
+
+
+def largest_year(db: Path) -> tuple[str, str]:
+    """(the verdict asset with the most reports, an organ with a failing report in it): the worst case a reviewer opens."""
+    import duckdb
+
+    from assets.verdicts import bucket_of
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        years = con.execute("SELECT year, count(*) FROM reports GROUP BY year").fetchall()
+        counts: dict[str, int] = {}
+        for year, n in years:
+            counts[bucket_of(year)] = counts.get(bucket_of(year), 0) + n
+        bucket = max(counts, key=counts.get)
+        organ = con.execute("SELECT organ FROM review_queue WHERE year::VARCHAR = ? AND organ IS NOT NULL LIMIT 1", [bucket]).fetchone()
+    finally:
+        con.close()
+    return bucket, organ[0] if organ else ""
 
 
 def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
+    """Each page on the reviewer's path, from navigation until its content shows (README, "Reviewing")."""
     from playwright.sync_api import sync_playwright
 
+    bucket, organ = largest_year(db)
+    year_asset = f"/assets/report_verdicts_{bucket}"
     env = {**os.environ, "DAGSTER_HOME": str(home), "GOVREPORT_DROP_DIR": str(drop), "GOVREPORT_DB": str(db)}
     proc, base = dagster_dev.start(env, subprocess.DEVNULL)
     out: dict[str, str] = {}
@@ -78,8 +104,8 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
             page.set_default_timeout(120_000)
-            page.goto(base + "/assets/report_verdicts")  # warm-up: code server, first-visit dialog
-            page.get_by_text("report_verdicts").first.wait_for()
+            page.goto(base + year_asset)  # warm-up: code server, first-visit dialog
+            page.get_by_text(f"report_verdicts_{bucket}").first.wait_for()
             try:
                 page.get_by_role("button", name="Skip").click(timeout=5000)
             except Exception:  # noqa: BLE001
@@ -95,54 +121,99 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
                     out[name] = f"{time.perf_counter() - t:.2f} s"
                 except Exception as exc:  # noqa: BLE001 - a page that never shows is a figure too
                     out[name] = f"not shown after {time.perf_counter() - t:.0f} s ({type(exc).__name__})"
-                    page.screenshot(path=str(Path(shots) / f"timeout_{len(out)}.png"))
+                page.screenshot(path=str(Path(shots) / f"bench_{len(out):02d}.png"))
 
-            timed("asset Partitions tab", "/assets/report_verdicts?view=partitions", "Partitions Selected")
-            timed("asset Checks tab", "/assets/report_verdicts?view=checks", "whole store")
+            timed("the queue (`review_queue` → `no_unreviewed_errors`)", "/assets/review_queue?view=checks&checkDetail=no_unreviewed_errors", "reports_to_review")
+            timed("the store-wide verdict (`report_verdicts` → `verdict`)", "/assets/report_verdicts?view=checks&checkDetail=verdict", "whole store")
+            timed("a review group (`check_results` → `prose_vs_tables`)", "/assets/check_results?view=checks&checkDetail=prose_vs_tables", "reports_failing")
+
+            def find_by_organ():
+                page.get_by_placeholder("Filter by name").fill(organ)
+                # the list truncates long keys in the middle; a hidden copy measures them
+                page.get_by_text(f"{bucket}·{organ[:4]}", exact=False).filter(visible=True).first.click()
+                page.get_by_text("source_path", exact=True).first.wait_for()
+            timed(f"a report found by organ (`report_verdicts_{bucket}` → Partitions → filter → the report)", f"{year_asset}?view=partitions",
+                  "Partitions Selected", find_by_organ)
+            timed(f"the year's Checks tab (`report_verdicts_{bucket}`)", f"{year_asset}?view=checks", "verdict")
 
             def open_partitions():
                 page.get_by_text("Partitions", exact=True).last.click()
-                page.get_by_text("Missing (").first.wait_for()
-            timed("a check's Partitions tab", "/assets/report_verdicts?view=checks&checkDetail=completeness", "whole store", open_partitions)
+                page.get_by_text("Failed (").first.wait_for()
+            timed(f"pass/fail per report (`verdict` → Partitions, {bucket})", f"{year_asset}?view=checks&checkDetail=verdict", "Execution history",
+                  open_partitions)
             browser.close()
     finally:
         dagster_dev.stop(proc, timeout=60)
     return out
 
 
+INSTANCES = {
+    "sqlite": "SQLite (the default of `make ui`)",
+    "postgres-direct": "PostgreSQL, runs connect directly",
+    "postgres": "PostgreSQL through PgBouncer (production)",
+}
+
+
+def instance_home(work: Path, name: str, pg_dir: Path) -> Path:
+    """A DAGSTER_HOME for `name`; the PostgreSQL ones start the local cluster and empty its database."""
+    home = work / f"home_{name}"
+    home.mkdir()
+    if name == "sqlite":
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        return home
+    from tests_ui import postgres_local
+    postgres_local.start(pg_dir)
+    postgres_local.reset_database()
+    port = postgres_local.BOUNCER_PORT if name == "postgres" else postgres_local.PG_PORT
+    (home / "dagster.yaml").write_text(postgres_local.dagster_yaml(port))
+    return home
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reports", type=int, default=10000)
     ap.add_argument("--out", default="bench_out")
-    ap.add_argument("--skip-pages", action="store_true")
+    ap.add_argument("--instances", default="postgres,sqlite", help=f"comma-separated, run in this order: {', '.join(INSTANCES)}")
+    ap.add_argument("--pages", default="postgres,sqlite", help="comma-separated: the instances whose pages are timed in the browser ('' for none)")
+    ap.add_argument("--pg-dir", default=str(ROOT / ".postgres"))
+    ap.add_argument("--pages-of", metavar="WORK", help="only time the pages again, on the PostgreSQL instance a previous run left in WORK")
     args = ap.parse_args(argv)
+    if args.pages_of:
+        from tests_ui import postgres_local
+        work = Path(args.pages_of)
+        (work / "home_postgres" / "dagster.yaml").write_text(postgres_local.dagster_yaml(postgres_local.BOUNCER_PORT))
+        Path(args.out).mkdir(exist_ok=True)
+        lines = [f"| d. page on postgres: {page} | {secs} |" for page, secs in
+                 page_loads(work / "drop", work / "dagster_postgres.duckdb", work / "home_postgres", args.out).items()]
+        (Path(args.out) / "dagster_pages.md").write_text("| page | time |\n|---|---|\n" + "\n".join(lines) + "\n")
+        print("\n".join(lines))
+        return 0
     sys.path.insert(0, str(ROOT))
     from pipeline.devtools.generate import write_corpus
     from pipeline.store.ingest import run_ingest
 
     work = Path(tempfile.mkdtemp(prefix="bench_dagster_"))
-    drop, home = work / "drop", work / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    drop = work / "drop"
     Path(args.out).mkdir(exist_ok=True)
     files, size = write_corpus(drop, args.reports, seed=2024)
     t = time.perf_counter()
     run_ingest(drop, work / "cli.duckdb")
     cli = time.perf_counter() - t
-    whole, one_new, partitions = dagster_path(drop, work / "dagster.duckdb", home)
-    rows = [
-        ("a. command line (same files, no Dagster)", f"{cli:.1f} s", f"{files / cli:.0f} reports/s"),
-        ("b. Dagster: sensor tick + ingest job + per-report verdicts", f"{whole:.1f} s", f"{files / whole:.0f} reports/s"),
-        ("   of which Dagster events (b − a)", f"{whole - cli:.1f} s", f"{1000 * (whole - cli) / files:.1f} ms per report (2 events: materialization + verdict)"),
-        ("c. one new file via sensor + job into the big store", f"{one_new:.2f} s", ""),
-        ("   partitions in the instance", str(partitions), ""),
-    ]
-    if not args.skip_pages:
-        for name, secs in page_loads(drop, work / "dagster.duckdb", home, args.out).items():
-            rows.append((f"d. page load: {name}", secs, f"{partitions} partitions"))
+    rows = [("a. command line (same files, no Dagster)", f"{cli:.1f} s", f"{files / cli:.0f} reports/s")]
+    for name in [n for n in args.instances.split(",") if n]:
+        home = instance_home(work, name, Path(args.pg_dir))
+        db = work / f"dagster_{name}.duckdb"
+        whole, one_new, partitions = dagster_path(drop, db, home)
+        rows += [
+            (f"b. Dagster on {INSTANCES[name]}: sensor tick + ingest job + per-report verdicts", f"{whole:.1f} s", f"**{files / whole:.0f} reports/s**"),
+            ("   of which Dagster (b − a)", f"{whole - cli:.1f} s", f"{1000 * (whole - cli) / files:.1f} ms per report"),
+            ("   one new file via sensor + job into the big store", f"{one_new:.2f} s", f"{partitions} partitions"),
+        ]
+        if name in args.pages.split(","):
+            for page, secs in page_loads(drop, db, home, args.out).items():
+                rows.append((f"d. page on {name}: {page}", secs, f"{partitions} reports"))
     md = [f"# Dagster benchmark: {files} generated reports ({size / 2**20:.0f} MiB), {os.cpu_count()} cores", "",
           "| measure | time | rate |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    Path(args.out).mkdir(exist_ok=True)
     (Path(args.out) / "dagster.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
     print(f"(work folder: {work})")
