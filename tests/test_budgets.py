@@ -163,15 +163,22 @@ def test_a_worker_over_its_memory_is_killed_replaced_and_its_file_marked():
         pool.close()
 
 
+def _drop_beside_real(tmp_path, crafted_files: dict[str, bytes]):
+    """A drop folder holding the crafted files beside the real reports, and a store path."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for name, data in crafted_files.items():
+        (drop / name).write_bytes(data)
+    for name in REAL:
+        shutil.copy(FIXTURES / name, drop / name)
+    return drop, tmp_path / "s.duckdb"
+
+
+
 def test_a_pdf_the_cheap_checks_pass_is_stopped_by_the_watchdog_and_the_run_goes_on(tmp_path):
     """Form XObjects drawing each other 20 times a level, 6 levels: 64 M glyphs from 1.4 KB.
     Nothing in the file is large: only the budget, held from outside, stops it."""
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    (drop / "forms.pdf").write_bytes(crafted.pdf_nested_forms(6, 20))
-    for name in REAL:
-        shutil.copy(FIXTURES / name, drop / name)
-    db = tmp_path / "s.duckdb"
+    drop, db = _drop_beside_real(tmp_path, {"forms.pdf": crafted.pdf_nested_forms(6, 20)})
     run = Tree(cli(drop, db, "--max-seconds", "3", "--max-memory", "256MiB"))
     run.wait(120)
     out, err = run.proc.communicate()
@@ -189,15 +196,7 @@ def test_every_crafted_class_beside_real_reports_gets_its_reason_and_the_tree_st
     """The issue's drop folder: a 2 GB-inflating PDF, 16 M glyphs, 200,000-deep nesting and a
     million-cell DOCX beside three real reports (there: killed at 8 GB after 288 s, nothing
     stored)."""
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    (drop / "inflate_2g.pdf").write_bytes(crafted.pdf_inflating(2 << 30))
-    (drop / "glyphs.pdf").write_bytes(crafted.pdf_shared_glyphs())
-    (drop / "nested.pdf").write_bytes(crafted.pdf_nested())
-    (drop / "cells.docx").write_bytes(crafted.docx_cells())
-    for name in REAL:
-        shutil.copy(FIXTURES / name, drop / name)
-    db = tmp_path / "s.duckdb"
+    drop, db = _drop_beside_real(tmp_path, {"inflate_2g.pdf": crafted.pdf_inflating(2 << 30), "glyphs.pdf": crafted.pdf_shared_glyphs(), "nested.pdf": crafted.pdf_nested(), "cells.docx": crafted.docx_cells()})
     run = Tree(cli(drop, db, "--max-memory", "256MiB"))
     seconds = run.wait(120)
     out, err = run.proc.communicate()
@@ -214,12 +213,7 @@ def test_every_crafted_class_beside_real_reports_gets_its_reason_and_the_tree_st
 # --- stopping --------------------------------------------------------------------------
 
 def test_sigterm_ends_the_run_within_10_s_while_a_worker_is_stuck_in_a_file(tmp_path):
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    (drop / "a_forms.pdf").write_bytes(crafted.pdf_nested_forms(7, 20))  # would run for hours
-    for name in REAL:
-        shutil.copy(FIXTURES / name, drop / name)
-    db = tmp_path / "s.duckdb"
+    drop, db = _drop_beside_real(tmp_path, {"a_forms.pdf": crafted.pdf_nested_forms(7, 20)})
     run = Tree(cli(drop, db, "--max-seconds", "3600", "--workers", "2"))
     work = tmp_path / "s.duckdb.work"
     started = run.wait(60, until=lambda: any(p.name() for p in run.ps.children()) and work.exists())
@@ -259,12 +253,7 @@ print("success" if result.success else "failed: " + " ".join(failure))
 def test_terminate_on_a_dagster_run_ends_it_within_10_s(tmp_path):
     """Dagster's Terminate interrupts the run's process with SIGINT (its termination thread
     calls os.kill(pid, SIGINT)); the step then fails within seconds with what was kept."""
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    (drop / "a_forms.pdf").write_bytes(crafted.pdf_nested_forms(7, 20))
-    for name in REAL:
-        shutil.copy(FIXTURES / name, drop / name)
-    db = tmp_path / "s.duckdb"
+    drop, db = _drop_beside_real(tmp_path, {"a_forms.pdf": crafted.pdf_nested_forms(7, 20)})
     run = Tree([sys.executable, "-c", DAGSTER_RUN, str(drop), str(db), str(tmp_path / "waivers.csv")])
     work = tmp_path / "s.duckdb.work"
     started = run.wait(90, until=lambda: work.exists() and len(run.ps.children()) >= 2)
