@@ -113,11 +113,12 @@ def findings_md(f: ReportFindings, checks: list[dict]) -> str:
         return head + "All passed:\n\n" + "\n".join(f"- `{c['check_name']}`: {_esc(c['message'])}" for c in checks)
     parts = [head, md_table([{"check": c["check_name"], "status": _status(c), "expected": c["expected"], "actual": c["actual"],
                                "where": c["location"], "message": c["message"]} for c in bad])]
+    pictured: set[tuple[str, str, str]] = set()  # a cell two checks name is pictured once
     for c in bad:
         details = json.loads(c["details"] or "[]")
         if details:
             parts.append(f"\n\n**{c['check_name']}** — evidence:\n\n" + md_table(details, DETAIL_ROWS))
-        parts.append(cell_pictures(f, c))
+        parts.append(cell_pictures(f, c, pictured))
     good = [c for c in checks if c["passed"]]
     if good:
         parts.append("\n\nPassed: " + ", ".join(f"`{c['check_name']}`" for c in good))
@@ -136,19 +137,24 @@ def involved_cells(f: ReportFindings, check: dict) -> list[dict]:
     return named
 
 
-def cell_pictures(f: ReportFindings, check: dict) -> str:
+def cell_pictures(f: ReportFindings, check: dict, pictured: set | None = None) -> str:
     """The involved cells cut from the report's page, as images in the markdown (the Dagster
-    UI shows data: URIs), each with what was read."""
-    cells = involved_cells(f, check)
+    UI shows data: URIs), each with what was read. Cells in `pictured` (shown for an earlier
+    check of the same report) are named, not pictured again; the ones shown here are added."""
+    pictured = set() if pictured is None else pictured
+    involved = involved_cells(f, check)
+    cells = [c for c in involved if (c["table_name"], c["row_key"], c["column_key"]) not in pictured]
+    above = len(involved) - len(cells)
+    note = f"\n\n**{check['check_name']}** — {above} of its cells pictured above." if above else ""
     if not cells or not f.drop_dir:
-        return ""
+        return note
     from pipeline.read.crops import MAX_CROPS, cell_crops
     from pipeline.read.dropfolder import MAX_SCAN_BYTES, read_regular
 
     try:
         data = read_regular(f.drop_dir, f.report["source_path"], MAX_SCAN_BYTES)
     except Exception:  # noqa: BLE001 - the file left the folder: findings without pictures
-        return ""
+        return note
     cells = cells[:MAX_CROPS]
     pngs = cell_crops(data, [(c["page"], tuple(int(v) for v in c["box"].split(","))) for c in cells])
     shown = []
@@ -157,9 +163,10 @@ def cell_pictures(f: ReportFindings, check: dict) -> str:
             continue
         value = "unresolved" if c["how"] == "unresolved" else ("blank" if c["value"] is None else f"{c['value']:f}".rstrip("0").rstrip("."))
         conf = f", confidence {c['confidence']:.2f}" if c["confidence"] is not None else ""
+        pictured.add((c["table_name"], c["row_key"], c["column_key"]))
         shown.append(f"`{c['row_key']}.{c['column_key']}` page {c['page']}: **{value}** [{c['how']}{conf}]\n\n"
                      f"![{c['row_key']}.{c['column_key']}](data:image/png;base64,{base64.b64encode(png).decode()})")
-    return (f"\n\n**{check['check_name']}** — the cells on the page:\n\n" + "\n\n".join(shown)) if shown else ""
+    return ((f"\n\n**{check['check_name']}** — the cells on the page:\n\n" + "\n\n".join(shown)) if shown else "") + note
 
 
 def group_checks(f: ReportFindings, group: str) -> list[dict]:

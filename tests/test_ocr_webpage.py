@@ -99,3 +99,5 @@ def test_a_failing_check_on_a_scan_shows_the_cells_cut_from_the_page(tmp_path):
     assert ("new_received.total" in {name for name, _ in pictures})
     assert all(base64.b64decode(b64).startswith(b"\x89PNG") for _, b64 in pictures)
     assert "without" not in md
+    names = [name for name, _ in pictures]
+    assert len(names) == len(set(names)), names  # a cell two checks name is pictured once
