@@ -5,7 +5,9 @@ reports (tests/fixtures) and generated ones, PDFs and DOCX files mutated structu
 (``mutate.py``: objects, streams, filters, page trees, nesting, xref; parts, XML, tables, ZIP
 headers — from the corpus PDF and rendered documents), the costly small files of issue 15
 (``crafted.py``: a 2 GB-inflating stream, 16 M glyphs, 200,000-deep nesting, nested forms, a
-million-cell DOCX), mixed with everything a drop folder meets —
+million-cell DOCX), pictures mutated for the OCR reader (``mutate.mutate_picture``: headers
+claiming 60,000 px, white decompression bombs, cut, damaged, misnamed), mixed with everything
+a drop folder meets —
 binary, empty, huge (sparse and dense) and truncated files, mixed encodings, NUL bytes, entity
 bombs and external entities, 100,000-deep nesting, rowspan/colspan 100000, PDFs/zips/images
 named .txt, odd names (spaces, quotes, newlines, leading dashes, 250 bytes, non-UTF-8 bytes),
@@ -190,11 +192,12 @@ def build(folder: Path, files: int, seed: int, huge_mb: int) -> dict[str, int]:
     counts["hidden"] += 1
     # the bulk: generated reports, mutated real reports, structurally mutated PDFs and DOCX
     # files (the corpus PDF and rendered ones), random binary — in sub-folders
-    from pipeline.devtools.mutate import mutate_docx, mutate_pdf
+    from pipeline.devtools.mutate import mutate_docx, mutate_pdf, mutate_picture, picture_bases
     from pipeline.devtools.render import generate_document
 
     pdfs = [(FIXTURES / "hongze_2024.pdf").read_bytes()] + [generate_document(rng, i, "pdf").data for i in range(8)]
     docxs = [generate_document(rng, i, "docx").data for i in range(8)]
+    pictures = picture_bases(rng)
     structural: Counter = Counter()
     n = 0
     total_so_far = sum(counts.values())
@@ -212,6 +215,10 @@ def build(folder: Path, files: int, seed: int, huge_mb: int) -> dict[str, int]:
             how, data = mutate_docx(rng, rng.choice(docxs))
             structural[f"docx {how}"] += 1
             put(b"docx%06d_%s.docx" % (n, how.encode()), data, "mutated DOCX", sub)
+        elif r < 0.555:  # pictures go to OCR (seconds each when they survive): a few dozen
+            how, suffix, data = mutate_picture(rng, pictures)
+            structural[f"picture {how}"] += 1
+            put(b"img%06d_%s.%s" % (n, how.encode(), suffix.encode()), data, "mutated picture", sub)
         elif r < 0.85:
             name, data = real[rng.randrange(len(real))]
             put(b"mut%06d_" % n + name.encode(), mutations(rng, data), "mutated real report", sub)

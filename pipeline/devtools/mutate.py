@@ -144,3 +144,64 @@ def mutate_docx(rng: random.Random, data: bytes) -> tuple[str, bytes]:
     elif kind == "flip_zip":
         out = _flip(rng, out, 20)
     return kind, out
+
+
+def picture_bases(rng: random.Random) -> list[tuple[str, bytes]]:
+    """Small real pictures of a generated report page in every format the OCR reader takes
+    (100 dpi, so the ones that survive mutation are OCR'd in a second or two)."""
+    from PIL import Image
+
+    from pipeline.devtools import degrade
+    from pipeline.devtools.render import generate_document
+
+    page = Image.fromarray(degrade.render_pages(generate_document(rng, 0, "pdf").data, 100)[0])
+    out = []
+    for fmt, suffix in (("PNG", "png"), ("JPEG", "jpg"), ("TIFF", "tif"), ("BMP", "bmp"), ("WEBP", "webp")):
+        buf = io.BytesIO()
+        page.save(buf, fmt, **({"save_all": True, "append_images": [page]} if fmt == "TIFF" else {}))
+        out.append((suffix, buf.getvalue()))
+    return out
+
+
+def _png_size(data: bytes, width: int, height: int) -> bytes:
+    """The PNG with its header claiming another size (CRC mended, so decoders believe it)."""
+    if data[12:16] != b"IHDR":
+        return data
+    ihdr = b"IHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big") + data[24:29]
+    return data[:12] + ihdr + zlib.crc32(ihdr).to_bytes(4, "big") + data[33:]
+
+
+def _jpeg_size(data: bytes, width: int, height: int) -> bytes:
+    at = data.find(b"\xff\xc0")
+    if at < 0:
+        return data
+    return data[:at + 5] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + data[at + 9:]
+
+
+def _white_png(width: int, height: int) -> bytes:
+    """A real, valid picture of width×height white pixels: kilobytes on disk, gigabytes decoded."""
+    raw = zlib.compressobj(9)
+    row = b"\x00" + b"\xff" * width
+    body = b"".join(raw.compress(row) for _ in range(height)) + raw.flush()
+    chunk = lambda kind, payload: len(payload).to_bytes(4, "big") + kind + payload + zlib.crc32(kind + payload).to_bytes(4, "big")  # noqa: E731
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x00\x00\x00\x00") + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def mutate_picture(rng: random.Random, bases: list[tuple[str, bytes]]) -> tuple[str, str, bytes]:
+    """(what was done, suffix, the mutated picture): headers lying about the size (pixel bombs),
+    real decompression bombs, cut files, damaged bytes, another format's suffix."""
+    suffix, data = rng.choice(bases)
+    kind = rng.randrange(7)
+    if kind == 0 and suffix == "png":
+        return "png_claims_60000px", suffix, _png_size(data, 60_000, 60_000)
+    if kind == 1 and suffix == "jpg":
+        return "jpeg_claims_65000px", suffix, _jpeg_size(data, 65_000, 65_000)
+    if kind == 2:
+        return "white_png_bomb", "png", _white_png(*rng.choice([(20_000, 20_000), (9_000, 9_000), (1, 200_000)]))
+    if kind == 3:
+        return "cut", suffix, data[: rng.randrange(16, max(17, len(data)))]
+    if kind == 4:
+        return "flipped", suffix, _flip(rng, data, 50)
+    if kind == 5:
+        return "wrong_suffix", rng.choice(["png", "jpg", "tif", "txt", "pdf"]), data
+    return "intact", suffix, data
