@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import signal
 import threading
 import time
@@ -157,6 +158,8 @@ class StagedChunk:
     stage_seconds: float = 0.0
 
 
+_IMG_TAG = re.compile(rb"<img", re.IGNORECASE)  # searched in place: no lowered copy of every file
+
 def _work(args: tuple, skip: dict[int, str] | None = None, mark: Callable[[int], None] | None = None) -> StagedChunk:
     """Read and process a chunk of files: (path on disk, path as stored, size limit) each,
     then write its rows as Arrow files in the staging folder, so only paths, ids and timings
@@ -182,7 +185,7 @@ def _work(args: tuple, skip: dict[int, str] | None = None, mark: Callable[[int],
         if skip and i in skip:
             out.append(unreadable_file(hashlib.sha256(data).hexdigest(), shown, len(data), skip[i], expected="a file within its time and memory budget"))
             continue
-        images = images_beside(drop_dir, fs_path, data) if b"<img" in data[:5_000_000].lower() else None  # a saved page's pictured tables
+        images = images_beside(drop_dir, fs_path, data) if _IMG_TAG.search(data, 0, 5_000_000) else None  # a saved page's pictured tables
         out.append(process_bytes(data, shown, budget, images=images))
     if mark:
         mark(-1)
