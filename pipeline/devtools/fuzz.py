@@ -238,19 +238,21 @@ class MemorySampler(threading.Thread):
         super().__init__(daemon=True)
         self.proc = psutil.Process(pid)
         self.peak = 0
+        self.at_peak: list[int] = []  # resident bytes of each process at the peak, the run's own first
         self.running = True
 
     def run(self) -> None:
         while self.running:
             try:
                 procs = [self.proc] + self.proc.children(recursive=True)
-                total = 0
+                sizes = []
                 for p in procs:
                     try:
-                        total += p.memory_info().rss
+                        sizes.append(p.memory_info().rss)
                     except psutil.Error:
                         pass
-                self.peak = max(self.peak, total)
+                if sum(sizes) > self.peak:
+                    self.peak, self.at_peak = sum(sizes), sizes
             except psutil.Error:
                 pass
             time.sleep(0.05)
@@ -370,6 +372,7 @@ def run(files: int, seed: int, huge_mb: int, keep: bool) -> int:
         for kind, n, sample in stats["errors_by_kind"]:
             print(f"  {kind.strip()[:40]:<40} {n:>5}  e.g. {sample.encode('unicode_escape').decode()[:150]}")
         print(f"peak memory of the process tree {sampler.peak / 2**20:.0f} MiB ({sampler.peak / 1e9:.2f} GB; limit {TREE_LIMIT / 1e9:.1f} GB), time {seconds:.1f} s")
+        print("  at the peak, resident MiB of the run and each child: " + " + ".join(f"{b / 2**20:.0f}" for b in sampler.at_peak))
         ok = crash == 0 and hang == 0 and not lost and stats["passwd_leaked"] == 0 and sampler.peak <= TREE_LIMIT
         print("PASS" if ok else "FAIL")
         return 0 if ok else 1

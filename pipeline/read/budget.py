@@ -117,6 +117,31 @@ def grant_seconds(seconds: float) -> None:
         _grant_hook(seconds)
 
 
+def _libc_trim():
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        return None
+
+
+_TRIM = _libc_trim()
+
+
+def release_freed_memory() -> None:
+    """Hand the heap's freed pages back to the system (glibc's ``malloc_trim``).
+
+    glibc keeps freed memory in the process for reuse, so a worker that once held a page
+    picture (≈ 170 MB of arrays at 200 dpi) stays that large while it reads text files: an OCR
+    worker measured 400 MB resident after five scans, 220 MB with a trim after each page.
+    The tree's memory (what the watchdog and `make fuzz` sum) is resident memory, so this is
+    what keeps two OCR workers and the writer under 1.5 GB. Costs about a millisecond: called
+    after an OCR page and after each task, not after every file."""
+    if _TRIM is not None:
+        _TRIM(0)
+
+
 def over_time(max_seconds: float) -> str:
     return f"took more than {max_seconds:g} s to read: not read (--max-seconds)"
 

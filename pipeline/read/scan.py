@@ -22,7 +22,7 @@ from functools import lru_cache
 from time import perf_counter
 
 from pipeline.read import ocr_cache
-from pipeline.read.budget import OCR_PAGE_SECONDS, grant_seconds
+from pipeline.read.budget import OCR_PAGE_SECONDS, grant_seconds, release_freed_memory
 from pipeline.read.decode import DecodeError
 from pipeline.read.grid import clean_cell, grid_parts
 from pipeline.read.ocr_grid import OcrCell, Page, PageLine, PageTable
@@ -84,6 +84,7 @@ def ocr_pages(data: bytes, pictures) -> tuple[list[Page], float, bool]:
         t0, rss0 = perf_counter(), proc.memory_info().rss
         pages.append(read_page(rgb, number, eng))
         del rgb
+        release_freed_memory()
         took, grew = perf_counter() - t0, proc.memory_info().rss - rss0
         if took > PAGE_SECONDS:
             raise DecodeError(f"OCR over its time budget: page {number} took {took:.0f} s (limit {PAGE_SECONDS:.0f} s a page)")

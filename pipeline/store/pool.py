@@ -32,7 +32,7 @@ from multiprocessing.connection import wait
 
 import psutil
 
-from pipeline.read.budget import Budget, over_memory, over_time, set_grant_hook, size_text
+from pipeline.read.budget import Budget, over_memory, over_time, release_freed_memory, set_grant_hook, size_text
 
 TICK = 0.05  # seconds between the watchdog's looks
 TREE_MARGIN = 384 << 20  # the tree may hold the file's limit plus this (writer and the other workers' ordinary files)
@@ -104,6 +104,7 @@ def _serve(conn, state, slot: int, fn: Callable, initializer: Callable | None) -
         except BaseException as exc:  # noqa: BLE001 - handed back to the parent, which raises it
             result = RuntimeError(f"worker failed: {type(exc).__name__}: {exc}")
         state[base] = _IDLE
+        release_freed_memory()  # what the task's files freed leaves the tree's sum (budget.py)
         conn.send((seq, result))
 
 
