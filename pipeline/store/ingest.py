@@ -11,7 +11,6 @@ A stop request commits what finished and drops the files in flight at once.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import re
@@ -217,16 +216,7 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-_WARM_UP = ("北京市海淀区人民政府办公室2023年政府信息公开工作年度报告\n一、总体情况\n本机关全年收到政府信息公开申请12件，办结12件。\n"
-            "二、主动公开政府信息情况\n三、收到和处理政府信息公开申请情况\n").encode()
-
-
-@functools.cache
-def _warm_up() -> None:
-    """Fill the readers' lazy tables (gazetteer, script map, forms) once in the writer, before
-    the workers are forked, so they inherit them instead of each loading its own (≈ 0.1 s a
-    worker, which a small run felt). A fixed text: the writer never reads a dropped file."""
-    process_bytes(_WARM_UP, "warm-up.txt")
+WORKER_PRELOAD = ("pipeline.store.warm",)  # imported once by the pool's fork server: workers start warm
 
 
 @dataclass
@@ -256,8 +246,7 @@ def process_files(drop_dir: Path, entries: list[FileEntry], workers: int, stagin
     if not tasks:
         return
     window = max(2 * workers, 2 * in_flight // chunk)  # two batches: workers never wait on the writer
-    _warm_up()
-    pool = WatchedPool(max(1, min(workers, len(tasks))), _work, budget, initializer=_quiet_worker)
+    pool = WatchedPool(max(1, min(workers, len(tasks))), _work, budget, initializer=_quiet_worker, preload=WORKER_PRELOAD)
     try:
         queued = 0
         sent = 0
