@@ -25,7 +25,7 @@ from pipeline.process import process_bytes
 from pipeline.read.budget import Budget, OverBudget, parse_size
 from pipeline.read.pdf import read_pdf
 from pipeline.read.word import read_docx
-from pipeline.store.pool import WatchedPool
+from pipeline.store.pool import TREE_MARGIN, WatchedPool
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL = Budget(max_seconds=20, max_memory=256 << 20)
@@ -159,6 +159,29 @@ def test_a_worker_over_its_memory_is_killed_replaced_and_its_file_marked():
         assert re.fullmatch(r"needed more than (128 MiB|\d+ MiB while the run held .* in all \(ceiling 448 MiB\)): not read \(--max-memory\)", done[0][1][1]), done
         assert pool.replaced == 1
         assert time.monotonic() - t < 4  # found within a few ticks, not after the 5 s the file would take
+    finally:
+        pool.close()
+
+
+def test_a_file_stopped_only_because_the_tree_was_full_is_read_again_alone():
+    """Two files, each well within its own limit, that together fill the tree: the one stopped
+    is not blamed (no reason, no skip) but read again once the other is done, by itself."""
+    budget = Budget(max_seconds=30, max_memory=512 << 20)  # the tree's ceiling: 512 + 384 MiB of growth
+    mine = psutil.Process().memory_info().rss
+    ceiling = budget.max_memory + TREE_MARGIN
+    chunks = min(30, (ceiling - mine) // (16 << 20) // 2 + 4)  # one file fits beside the parent, two do not
+    if mine + chunks * (16 << 20) > ceiling - (64 << 20) or 2 * chunks * (16 << 20) + mine < ceiling + (64 << 20):
+        pytest.skip(f"the test process holds {mine >> 20} MiB: no file size fits once but not twice")
+    pool = WatchedPool(2, _hog, budget)
+    try:
+        pool.submit(0, (chunks,))
+        pool.submit(1, (chunks,))
+        t = time.monotonic()
+        done: dict = {}
+        while len(done) < 2 and time.monotonic() - t < 40:
+            done.update(pool.poll())
+        assert done == {0: ["read"], 1: ["read"]}, done
+        assert pool.replaced == 1  # one was stopped, and read in full the second time
     finally:
         pool.close()
 

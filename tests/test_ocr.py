@@ -123,6 +123,21 @@ def test_broken_and_empty_pictures_get_clear_errors():
     assert process_bytes(_png(600, 800), "white.png").document["error"] == "OCR found no text on 1 page(s)"
 
 
+def test_a_cut_multi_page_tiff_is_a_broken_image_at_every_cut():
+    """make fuzz found a cut TIFF whose page count raised TypeError inside PIL ("OCR failed:
+    TypeError: Missing dimensions"): every cut must say the picture is broken."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    frames = [Image.fromarray(rng.integers(0, 255, (120, 90, 3), dtype=np.uint8)) for _ in range(3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "TIFF", save_all=True, append_images=frames[1:])
+    data = buf.getvalue()
+    errors = {process_bytes(data[:cut], "cut.tif").document["error"].split(" (")[0] for cut in range(8, len(data), len(data) // 60)}
+    assert "broken image: its pages cannot be counted" in errors  # the cuts that used to raise
+    assert all(e.startswith(("broken image", "OCR found no text")) for e in errors), errors  # noise pages: no text
+
+
 def test_scans_have_their_own_size_limit(tmp_path):
     big = _png(64, 64) + b"\x00" * 11_000_000  # a PNG past the 10 MB text limit
     (tmp_path / "scan.png").write_bytes(big)

@@ -61,17 +61,20 @@ def fit(rgb: np.ndarray) -> np.ndarray:
 
 def image_pages(data: bytes) -> Iterator[np.ndarray]:
     """Each page of an image file as RGB pixels (uint8, h × w × 3)."""
-    from PIL import Image, ImageSequence
+    from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = None  # our own limit, checked from the header before decoding
     try:
         im = Image.open(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - PIL raises many kinds for a broken file
         raise ImageError(f"broken image: cannot be opened ({type(exc).__name__}: {exc})") from None
-    n = getattr(im, "n_frames", 1)
+    try:
+        n = getattr(im, "n_frames", 1)  # a TIFF seeks through its pages here: a damaged one raises anything
+    except Exception as exc:  # noqa: BLE001
+        raise ImageError(f"broken image: its pages cannot be counted ({type(exc).__name__}: {exc})") from None
     if n > MAX_PAGES:
         raise ImageError(f"image has {n} pages (more than {MAX_PAGES}): not an annual report")
-    for number, frame in enumerate(ImageSequence.Iterator(im), 1):
+    for number, frame in enumerate(_frames(im), 1):
         w, h = frame.size
         if w * h > MAX_PIXELS:
             raise ImageError(f"image page {number} is {w}×{h} pixels (over {MAX_PIXELS:,}): scan it at a lower resolution")
@@ -82,6 +85,23 @@ def image_pages(data: bytes) -> Iterator[np.ndarray]:
         except Exception as exc:  # noqa: BLE001
             raise ImageError(f"broken image: page {number} cannot be decoded ({type(exc).__name__}: {exc})") from None
         yield fit(rgb)
+
+
+def _frames(im):
+    """The pages of a picture; a page that cannot be reached is a broken image, not a crash."""
+    from PIL import ImageSequence
+
+    frames = ImageSequence.Iterator(im)
+    number = 0
+    while True:
+        number += 1
+        try:
+            frame = next(frames)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001 - PIL raises many kinds for a damaged page
+            raise ImageError(f"broken image: page {number} cannot be reached ({type(exc).__name__}: {exc})") from None
+        yield frame
 
 
 def _small_rgb(frame, w: int, h: int):

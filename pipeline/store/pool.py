@@ -11,7 +11,9 @@ that makes the whole process tree (parent + workers) exceed its ceiling — is k
 SIGKILL (the tree: the writer's resident memory plus what each worker added since its fork).
 The pool then starts a replacement and hands it the same task again with that file
 marked (``skip``): the file gets a document row with the one-line reason, the chunk's other
-files are read again, and nothing else is lost. A worker that dies on its own (a crash in C
+files are read again, and nothing else is lost. A file stopped only because the tree was full
+while other workers were busy is not blamed: its task is queued again to run alone, once the
+others are done, and only a file that overfills the tree by itself gets the reason. A worker that dies on its own (a crash in C
 code, the kernel's OOM killer) is handled the same way, with the signal as the reason.
 
 Results come back as tasks finish (a slow file does not hold back the others' commit). ``close()`` kills the workers at once: a stop request does
@@ -49,7 +51,7 @@ class _Worker:
     ps: psutil.Process
     base: int = 0  # resident memory when the watchdog first saw the current file: not the file's
     task: tuple | None = None  # (seq, task, skip) being worked on
-    killed: tuple[int, str] | None = None  # (file index, reason) when the watchdog killed it
+    killed: tuple[int, str, bool] | None = None  # (file index, reason, crowded) when the watchdog killed it
     seen: tuple = ()  # the file `base` was measured for: (task, index)
     forked: int = 0  # resident memory right after the fork: pages it shares with the writer
 
@@ -60,6 +62,7 @@ class _Pending:
     task: tuple
     skip: dict[int, str] = field(default_factory=dict)  # file index in the task → reason it is not read
     tries: int = 0
+    alone: bool = False  # run with no other task in flight: a file of it was stopped only because the tree was full
 
 
 def _die_with_parent() -> None:
@@ -160,6 +163,8 @@ class WatchedPool:
                 return
             if w.task is not None:
                 continue
+            if self._queue[0].alone and any(o.task is not None for o in self._workers):
+                return  # waits for the others to finish, then runs by itself
             if w.killed or not w.proc.is_alive():  # killed just as it handed in its last result
                 self._lost(w)
                 w = self._workers[i]
@@ -211,13 +216,16 @@ class WatchedPool:
         self.replaced += 1
         if pending is None:
             return
+        crowded = False
         if killed:
-            index, reason = killed
+            index, reason, crowded = killed
         else:
             code = w.proc.exitcode
             how = f"killed by {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
             reason = f"the reader crashed ({how}): not read"
-        if index >= 0:
+        if crowded and not pending.alone:
+            pending.alone = True  # not this file's fault alone: read it again with the tree to itself
+        elif index >= 0:
             pending.skip[index] = reason
         else:  # died between files (staging): try the task again, twice at most
             pending.tries += 1
@@ -271,10 +279,11 @@ class WatchedPool:
                 if busy:
                     w = max(busy, key=lambda w: rss[w.slot] - w.forked)
                     note = f" while the run held {size_text(total)} in all (ceiling {size_text(self.tree_ceiling)})"
-                    self._kill(w, int(self._state[w.slot * _SLOT]), over_memory(max(rss[w.slot] - w.base, 0), note))
+                    crowded = sum(self._state[o.slot * _SLOT] >= 0 for o in workers) > 1
+                    self._kill(w, int(self._state[w.slot * _SLOT]), over_memory(max(rss[w.slot] - w.base, 0), note), crowded)
 
-    def _kill(self, w: _Worker, index: int, reason: str) -> None:
-        w.killed = (index, reason)
+    def _kill(self, w: _Worker, index: int, reason: str, crowded: bool = False) -> None:
+        w.killed = (index, reason, crowded)
         try:
             os.kill(w.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
