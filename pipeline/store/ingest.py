@@ -247,6 +247,7 @@ def process_files(drop_dir: Path, entries: list[FileEntry], workers: int, stagin
         return
     window = max(2 * workers, 2 * in_flight // chunk)  # two batches: workers never wait on the writer
     pool = WatchedPool(max(1, min(workers, len(tasks))), _work, budget, initializer=_quiet_worker, preload=WORKER_PRELOAD)
+    stop = False
     try:
         queued = 0
         sent = 0
@@ -269,7 +270,7 @@ def process_files(drop_dir: Path, entries: list[FileEntry], workers: int, stagin
     finally:
         if stats:
             stats.replaced, stats.tree_peak = pool.replaced, pool.tree_peak
-        pool.close()
+        pool.close(stop_server=stop)  # a stopped run leaves no process of its own behind
 
 
 class _StopOnSignal:

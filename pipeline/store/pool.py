@@ -111,6 +111,20 @@ def _serve(conn, state, slot: int, fn: Callable, initializer: Callable | None) -
         conn.send((seq, result))
 
 
+def _stop_helper_processes() -> None:
+    """End multiprocessing's fork server and resource tracker (children of the writer) now,
+    the way CPython's own tests do: left to themselves they notice the writer is gone a moment
+    after it exits, and a stopped run must leave nothing running (make killtest)."""
+    from multiprocessing import forkserver, resource_tracker
+
+    for helper in (getattr(forkserver, "_forkserver", None), getattr(resource_tracker, "_resource_tracker", None)):
+        if helper is not None and hasattr(helper, "_stop"):
+            try:
+                helper._stop()
+            except (OSError, ChildProcessError):  # already gone
+                pass
+
+
 class WatchedPool:
     """`workers` processes running fn(task, skip, mark) under `budget` (see the module doc)."""
 
@@ -289,8 +303,10 @@ class WatchedPool:
         except ProcessLookupError:
             pass
 
-    def close(self) -> None:
-        """Stop at once: kill every worker (work in flight is dropped, never half-recorded)."""
+    def close(self, stop_server: bool = False) -> None:
+        """Stop at once: kill every worker (work in flight is dropped, never half-recorded).
+        With `stop_server` (a stop request) the fork server ends too, before the writer exits;
+        otherwise it is kept for the process's next pool and ends with the process."""
         self._closed.set()
         for w in self._workers:
             try:
@@ -301,3 +317,5 @@ class WatchedPool:
             w.proc.join(2)
             w.conn.close()
         self._watchdog.join(1)
+        if stop_server:
+            _stop_helper_processes()
