@@ -284,6 +284,7 @@ def test_terminate_on_a_dagster_run_ends_it_within_10_s(tmp_path):
     started = run.wait(90, until=lambda: work.exists() and len(run.ps.children()) >= 2)
     time.sleep(4)
     assert started < 90 and run.proc.poll() is None
+    children = run.ps.children(recursive=True)
     t = time.monotonic()
     run.proc.send_signal(signal.SIGINT)
     run.wait(30)
@@ -293,6 +294,7 @@ def test_terminate_on_a_dagster_run_ends_it_within_10_s(tmp_path):
     assert stopped < 10, (stopped, out, err[-2000:])
     assert out.startswith("failed:") and re.search(r"stopped by SIGINT: \d files processed and committed, [1-4] left for the next run", out), (out, err[-2000:])
     assert "a_forms.pdf" not in errors(db) and integrity_problems(db) == []
+    assert children and not left, left
 
 
 def _spinner(task, skip, mark):

@@ -162,8 +162,18 @@ def read_decode_floor(drop: Path) -> float:
 
 
 def _children_cpu() -> float:
+    """CPU of every process this one started, ended or not: the workers are children of the
+    pool's fork server, which outlives a run (it serves the next one), so their time is in
+    the server's own children's times until it ends."""
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
+    total = ru.ru_utime + ru.ru_stime
+    for child in psutil.Process().children():
+        try:
+            t = child.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        except psutil.Error:
+            pass
+    return total
 
 
 def measure(corpus: str, drop: Path, work: Path, args, described: str) -> list[str]:
