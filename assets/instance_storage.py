@@ -103,7 +103,7 @@ class PartitionSetPostgresEventLogStorage(PostgresEventLogStorage):
             start = 0
             for i in range(1, len(events) + 1):  # one batch per asset: each asset's record follows its last event
                 if i == len(events) or events[i].get_dagster_event().asset_key != events[start].get_dagster_event().asset_key:
-                    super().store_event_batch(events[start:i])
+                    self._store_materialization_batch(events[start:i])
                     start = i
             return
         if types == {_CHECK} and self._check_batch_ok(events):
@@ -128,10 +128,25 @@ class PartitionSetPostgresEventLogStorage(PostgresEventLogStorage):
             seen.add(k)
         return True
 
+    def _insert_events(self, event_rows: list[dict]) -> list[int]:
+        """Insert event-log rows; their storage ids in the rows' order. An executemany with
+        RETURNING: SQLAlchemy sends the rows in a few multi-row statements, each compiled once
+        (dagster-postgres builds one statement with a bound parameter per value)."""
+        insert = SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id, sort_by_parameter_order=True)
+        with self._connect() as conn:
+            return [int(r[0]) for r in conn.execute(insert, event_rows).fetchall()]
+
+    def _store_materialization_batch(self, events: Sequence) -> None:
+        """dagster-postgres' `store_event_batch` for one asset's materializations: the events,
+        their tags, and the asset's record from the last of them."""
+        ids = self._insert_events([self._event_to_row(e) for e in events])
+        with self.index_transaction() as conn:
+            self._store_asset_event_tags(conn, events, ids)
+            self._store_asset_event(conn, events[-1], ids[-1])
+
     def _store_check_evaluation_batch(self, events: Sequence) -> None:
         event_rows = [self._event_to_row(e) for e in events]
-        with self._connect() as conn:
-            ids = [int(r[0]) for r in conn.execute(SqlEventLogStorageTable.insert().values(event_rows).returning(SqlEventLogStorageTable.c.id)).fetchall()]
+        ids = self._insert_events(event_rows)
         rows = []
         for event, event_row, event_id in zip(events, event_rows, ids, strict=True):
             ev = event.get_dagster_event().event_specific_data
@@ -141,14 +156,14 @@ class PartitionSetPostgresEventLogStorage(PostgresEventLogStorage):
                 evaluation_event=event_row["event"], evaluation_event_timestamp=self._event_insert_timestamp(event),
                 evaluation_event_storage_id=event_id,
                 materialization_event_storage_id=ev.target_materialization_data.storage_id if ev.target_materialization_data else None))
-        insert = postgresql.insert(AssetCheckExecutionsTable).values(rows)
+        insert = postgresql.insert(AssetCheckExecutionsTable)
         upsert = insert.on_conflict_do_update(
             index_elements=[AssetCheckExecutionsTable.c.asset_key, AssetCheckExecutionsTable.c.check_name,
                             AssetCheckExecutionsTable.c.run_id, AssetCheckExecutionsTable.c.partition],
             set_={c: insert.excluded[c] for c in ("execution_status", "evaluation_event", "evaluation_event_timestamp",
                                                     "evaluation_event_storage_id", "materialization_event_storage_id")})
         with self.index_connection() as conn:
-            conn.execute(upsert)
+            conn.execute(upsert, rows)
 
     def latest_materialization_targets(self, asset_key, partitions: Sequence[str]) -> dict[str, tuple[int, str, float]]:
         """(storage id, run id, timestamp) of each partition's latest materialization, read from
