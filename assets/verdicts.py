@@ -12,7 +12,9 @@ Per report, two events: its materialization (organ, year, form, status, source p
 verdict and the numbers and source lines of each failing check: the report's page), then its
 `verdict` evaluation against that materialization — Passed or Failed, red in the check's
 Partitions tab, which is what makes a failing report look failing (Dagster keeps a partition's
-check status only while its latest evaluation targets its latest materialization).
+check status only while its latest evaluation targets its latest materialization). On the
+PostgreSQL instance (assets/instance_storage.py) both are written in batches: a year's pages in one
+write, then its verdicts in another (`_log_events`).
 The store-wide verdict and counts live on the unpartitioned `report_verdicts` asset
 (assets/store_assets.py). Partitions follow the store: a report's key is added when it is loaded
 and removed when its file leaves the drop folder.
