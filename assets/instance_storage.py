@@ -1,32 +1,59 @@
-"""PostgreSQL event log storage that answers "is this key a partition?" from one query.
+"""PostgreSQL event log storage for a province's store: dagster-postgres' own, with two changes.
 
-Dagster 1.13 rebuilds a partitioned check's state (the check's Partitions tab: each report's
-Passed / Failed) by asking `has_dynamic_partition` once per partition, two statements each on
-PostgreSQL (a table-existence check and the lookup): 13.5 s for a year of 1,686 reports here.
-The fix belongs in Dagster (docs/dagster-batched-check-partition-lookup.md); until it is
-released, this subclass of dagster-postgres' storage, named in dagster.yaml (a custom storage
-class is a documented extension point; Dagster itself is not modified), reads a partitions
-definition's keys once and answers membership from that set for `CACHE_SECONDS`.
+1. **Partition membership from one query.** Dagster 1.13 rebuilds a partitioned check's state
+   (the check's Partitions tab: each report's Passed / Failed) by asking `has_dynamic_partition`
+   once per partition, two statements each on PostgreSQL (a table-existence check and the
+   lookup): 13.5 s for a year of 1,686 reports here. The fix belongs in Dagster
+   (docs/dagster-batched-check-partition-lookup.md); until it is released, this storage reads a
+   partitions definition's keys once and answers membership from that set for `CACHE_SECONDS`.
+   A key added or deleted by this process is seen at once (its own cache is dropped); one added
+   by another process (a run, seen from the webserver) within `CACHE_SECONDS`.
+2. **Verdicts written in batches.** Dagster 1.13 writes event batches
+   (`store_event_batch`, switched on by `DAGSTER_EVENT_BATCH_SIZE`) for materializations only;
+   dagster-postgres refuses others. This storage also writes a batch of partitioned
+   `AssetCheckEvaluation`s in two statements (the events, then one upsert of their execution
+   rows), and writes a materialization batch spanning several assets as one batch per asset
+   (dagster-postgres updates only the last event's asset record). `assets/verdicts.py` sends each
+   report's materialization and verdict evaluation with batch metadata when the storage says it
+   can (`writes_verdict_batches`); importing this module sets `DAGSTER_EVENT_BATCH_SIZE`
+   (`BATCH_SIZE`, unless already set) in every process that loads this storage. What a verdict
+   evaluation targets (each partition's latest materialization) is read from the event log's
+   columns (`latest_materialization_targets`), without deserializing every report's page.
 
-A key added or deleted by this process is seen at once (its own cache is dropped); one added
-by another process (a run, seen from the webserver) within `CACHE_SECONDS`.
+Custom storage classes are a documented extension point (named in dagster.yaml); Dagster itself
+is not modified.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from datetime import timezone
 from typing import Any
 
+import sqlalchemy as db
+from dagster._core.events import DagsterEventType
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import pg_url_from_config
+from sqlalchemy.dialects import postgresql
 
 CACHE_SECONDS = 2.0
+BATCH_SIZE = "1000"
+os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
+
+_MAT = DagsterEventType.ASSET_MATERIALIZATION
+_CHECK = DagsterEventType.ASSET_CHECK_EVALUATION
 
 
 class PartitionSetPostgresEventLogStorage(PostgresEventLogStorage):
-    """`PostgresEventLogStorage` with a short-lived set of each dynamic partitions definition's keys."""
+    """`PostgresEventLogStorage` with a short-lived set of each dynamic partitions definition's
+    keys, and batched verdict events."""
+
+    writes_verdict_batches = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,6 +67,7 @@ class PartitionSetPostgresEventLogStorage(PostgresEventLogStorage):
                    should_autocreate_tables=config_value.get("should_autocreate_tables", True),
                    token_provider=get_token_provider_from_config(config_value))
 
+    # -- 1. partition membership -------------------------------------------------------------
     def _keys(self, partitions_def_name: str) -> frozenset[str]:
         now = time.monotonic()
         with self._partition_lock:
@@ -67,3 +95,88 @@ class PartitionSetPostgresEventLogStorage(PostgresEventLogStorage):
         self._forget(partitions_def_name)
         super().delete_dynamic_partition(partitions_def_name, partition_key)
         self._forget(partitions_def_name)
+
+    # -- 3. batched writes -------------------------------------------------------------------
+    def store_event_batch(self, events: Sequence) -> None:
+        types = {e.get_dagster_event().event_type for e in events}
+        if types == {_MAT}:
+            start = 0
+            for i in range(1, len(events) + 1):  # one batch per asset: each asset's record follows its last event
+                if i == len(events) or events[i].get_dagster_event().asset_key != events[start].get_dagster_event().asset_key:
+                    self._store_materialization_batch(events[start:i])
+                    start = i
+            return
+        if types == {_CHECK} and self._check_batch_ok(events):
+            self._store_check_evaluation_batch(events)
+            return
+        if _CHECK in types:
+            for e in events:
+                self.store_event(e)
+            return
+        super().store_event_batch(events)
+
+    @staticmethod
+    def _check_batch_ok(events: Sequence) -> bool:
+        """Only run-scoped, partitioned evaluations, at most one per (check, partition): what one
+        upsert can take."""
+        seen = set()
+        for e in events:
+            ev = e.get_dagster_event().event_specific_data
+            k = (ev.asset_key, ev.check_name, ev.partition)
+            if not e.run_id or ev.partition is None or k in seen:
+                return False
+            seen.add(k)
+        return True
+
+    def _insert_events(self, event_rows: list[dict]) -> list[int]:
+        """Insert event-log rows; their storage ids in the rows' order. An executemany with
+        RETURNING: SQLAlchemy sends the rows in a few multi-row statements, each compiled once
+        (dagster-postgres builds one statement with a bound parameter per value)."""
+        insert = SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id, sort_by_parameter_order=True)
+        with self._connect() as conn:
+            return [int(r[0]) for r in conn.execute(insert, event_rows).fetchall()]
+
+    def _store_materialization_batch(self, events: Sequence) -> None:
+        """dagster-postgres' `store_event_batch` for one asset's materializations: the events,
+        their tags, and the asset's record from the last of them."""
+        ids = self._insert_events([self._event_to_row(e) for e in events])
+        with self.index_transaction() as conn:
+            self._store_asset_event_tags(conn, events, ids)
+            self._store_asset_event(conn, events[-1], ids[-1])
+
+    def _store_check_evaluation_batch(self, events: Sequence) -> None:
+        event_rows = [self._event_to_row(e) for e in events]
+        ids = self._insert_events(event_rows)
+        rows = []
+        for event, event_row, event_id in zip(events, event_rows, ids, strict=True):
+            ev = event.get_dagster_event().event_specific_data
+            rows.append(dict(
+                asset_key=ev.asset_key.to_string(), check_name=ev.check_name, run_id=event.run_id, partition=ev.partition,
+                execution_status=(AssetCheckExecutionRecordStatus.SUCCEEDED if ev.passed else AssetCheckExecutionRecordStatus.FAILED).value,
+                evaluation_event=event_row["event"], evaluation_event_timestamp=self._event_insert_timestamp(event),
+                evaluation_event_storage_id=event_id,
+                materialization_event_storage_id=ev.target_materialization_data.storage_id if ev.target_materialization_data else None))
+        insert = postgresql.insert(AssetCheckExecutionsTable)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[AssetCheckExecutionsTable.c.asset_key, AssetCheckExecutionsTable.c.check_name,
+                            AssetCheckExecutionsTable.c.run_id, AssetCheckExecutionsTable.c.partition],
+            set_={c: insert.excluded[c] for c in ("execution_status", "evaluation_event", "evaluation_event_timestamp",
+                                                    "evaluation_event_storage_id", "materialization_event_storage_id")})
+        with self.index_connection() as conn:
+            conn.execute(upsert, rows)
+
+    def latest_materialization_targets(self, asset_key, partitions: Sequence[str]) -> dict[str, tuple[int, str, float]]:
+        """(storage id, run id, timestamp) of each partition's latest materialization, read from
+        the event log's columns (no event is deserialized): what a check evaluation targets."""
+        t = SqlEventLogStorageTable
+        out: dict[str, tuple[int, str, float]] = {}
+        for i in range(0, len(partitions), 1000):
+            latest = (db.select(t.c.partition, db.func.max(t.c.id).label("id"))
+                      .where(t.c.asset_key == asset_key.to_string(), t.c.dagster_event_type == _MAT.value,
+                             t.c.partition.in_(partitions[i: i + 1000]))
+                      .group_by(t.c.partition).subquery())
+            query = db.select(t.c.partition, t.c.id, t.c.run_id, t.c.timestamp).join(latest, t.c.id == latest.c.id)
+            with self.index_connection() as conn:
+                for partition, event_id, run_id, ts in conn.execute(query).fetchall():
+                    out[partition] = (int(event_id), run_id, ts.replace(tzinfo=timezone.utc).timestamp())
+        return out

@@ -12,7 +12,9 @@ Per report, two events: its materialization (organ, year, form, status, source p
 verdict and the numbers and source lines of each failing check: the report's page), then its
 `verdict` evaluation against that materialization — Passed or Failed, red in the check's
 Partitions tab, which is what makes a failing report look failing (Dagster keeps a partition's
-check status only while its latest evaluation targets its latest materialization).
+check status only while its latest evaluation targets its latest materialization). On the
+PostgreSQL instance (assets/instance_storage.py) both are written in batches: a year's pages in one
+write, then its verdicts in another (`_log_events`).
 The store-wide verdict and counts live on the unpartitioned `report_verdicts` asset
 (assets/store_assets.py). Partitions follow the store: a report's key is added when it is loaded
 and removed when its file leaves the drop folder.
@@ -26,6 +28,7 @@ import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
+from dagster._core.events import DagsterEvent, DagsterEventBatchMetadata, DagsterEventType, generate_event_batch_id
 
 from pipeline.store.db import connect, sql
 
@@ -94,6 +97,11 @@ def sync_partitions(instance: dg.DagsterInstance, db_path: str) -> tuple[list[st
 
 
 def _targets(instance: dg.DagsterInstance, asset_key: dg.AssetKey, keys: list[str]) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+    """Each partition's latest materialization, which its verdict evaluation targets."""
+    storage = instance.event_log_storage
+    if hasattr(storage, "latest_materialization_targets"):  # assets/instance_storage.py: from columns, nothing deserialized
+        return {k: AssetCheckEvaluationTargetMaterializationData(storage_id=i, run_id=r, timestamp=ts)
+                for k, (i, r, ts) in storage.latest_materialization_targets(asset_key, keys).items()}
     out = {}
     for i in range(0, len(keys), FETCH_CHUNK):
         chunk = keys[i: i + FETCH_CHUNK]
@@ -105,28 +113,51 @@ def _targets(instance: dg.DagsterInstance, asset_key: dg.AssetKey, keys: list[st
     return out
 
 
+def _log_events(context, events: list, batched: bool) -> None:
+    """Log events in order: one by one (`context.log_event`), or, when the instance's storage
+    writes batches (assets/instance_storage.py), as one batch (written at the batch size and at
+    the end) through the same log manager — the path Dagster itself takes for the
+    materializations of a partition range."""
+    if not batched:
+        for e in events:
+            context.log_event(e)
+        return
+    step = context.get_step_execution_context()
+    batch_id = generate_event_batch_id()
+    last = len(events) - 1
+    for i, e in enumerate(events):
+        meta = DagsterEventBatchMetadata(batch_id, i == last)
+        if isinstance(e, dg.AssetMaterialization):
+            DagsterEvent.asset_materialization(step, e, meta)
+        else:
+            message = (f"Asset check '{e.check_name}' on '{e.asset_key.to_user_string()}' " + ("passed." if e.passed else "did not pass.")
+                       + ("" if e.description is None else f" Description: '{e.description}'"))
+            DagsterEvent.from_step(DagsterEventType.ASSET_CHECK_EVALUATION, step, e, message, meta)
+
+
 def publish_verdicts(context, db_path: str, report_ids: list[str], drop_dir: str | None = None) -> int:
     """Log each report's materialization on its year's asset, then its verdict evaluation
     against it. Returns the number of reports published. With `drop_dir`, failing checks of
     OCR'd reports show the pictures of their cells."""
     t0 = time.perf_counter()
+    batched = bool(getattr(context.instance.event_log_storage, "writes_verdict_batches", False))
     found = read_findings(db_path, sorted(set(report_ids)), drop_dir)
+    t_read = time.perf_counter()
     by_bucket: dict[str, dict[str, ReportFindings]] = defaultdict(dict)
     for f in found.values():
         if f.report["partition_key"]:
             by_bucket[bucket_of(f.report["year"])][f.report["partition_key"]] = f
     for bucket, reports in by_bucket.items():
-        for key, f in reports.items():
-            context.log_event(dg.AssetMaterialization(asset_key=verdicts_key(bucket), partition=key, description=f.verdict(),
-                                                      metadata=report_metadata(f)))
+        _log_events(context, [dg.AssetMaterialization(asset_key=verdicts_key(bucket), partition=key, description=f.verdict(),
+                                                      metadata=report_metadata(f)) for key, f in reports.items()], batched)
     t1 = time.perf_counter()
     for bucket, reports in by_bucket.items():
         targets = _targets(context.instance, verdicts_key(bucket), list(reports))
-        for key, f in reports.items():
-            context.log_event(verdict_evaluation(f, verdicts_key(bucket), key, targets.get(key)))
+        _log_events(context, [verdict_evaluation(f, verdicts_key(bucket), key, targets.get(key)) for key, f in reports.items()], batched)
     t2 = time.perf_counter()
     n = sum(len(r) for r in by_bucket.values())
-    context.log.info(f"verdicts of {n} reports: materializations {t1 - t0:.1f} s, check evaluations {t2 - t1:.1f} s")
+    context.log.info(f"verdicts of {n} reports: findings read {t_read - t0:.1f} s, materializations {t1 - t_read:.1f} s, check evaluations {t2 - t1:.1f} s"
+                     + (" (batched writes)" if batched else ""))
     return n
 
 

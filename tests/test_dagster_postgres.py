@@ -98,3 +98,71 @@ def test_partition_membership_costs_one_query_and_follows_changes(pg_home):
     instance.add_dynamic_partitions("membership_test", ["2024·新·00000000"])
     assert instance.has_dynamic_partition("membership_test", "2024·新·00000000")
     instance.dispose()
+
+
+def test_verdicts_are_written_in_batches_with_the_same_result(pg_home, tmp_path):
+    """Each report's page and verdict reach PostgreSQL in a few batch writes, not two writes per
+    report (assets/instance_storage.py), and read back as from one-by-one writes: every year's
+    asset record follows its last report, every verdict targets its report's latest page, and a
+    second run that re-publishes a report keeps it current."""
+    import dagster as dg
+
+    from assets.definitions import defs
+    from assets.instance_storage import PartitionSetPostgresEventLogStorage
+    from assets.resources import GovReportStore
+    from assets.verdicts import BUCKETS, PARTITIONS, VERDICT, verdicts_key
+    from tests.test_dagster import FIXTURES, SHENZHEN_JUSTICE, _key, _latest_page, _partitions, _status
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    names = ["000_9fd4f163df564d66.txt", "003_b373f949265f094e.txt", SHENZHEN_JUSTICE, "shanghai_office_2019.html",
+             "pingtan_2017.txt"]
+    for n in names:
+        shutil.copy(FIXTURES / n, drop / n)
+    store = GovReportStore(drop_dir=str(drop), db_path=str(tmp_path / "store.duckdb"), waivers_path=str(tmp_path / "waivers.csv"))
+    instance = dg.DagsterInstance.from_config(str(pg_home))
+    instance.wipe()
+    storage = instance.event_log_storage
+    assert isinstance(storage, PartitionSetPostgresEventLogStorage) and os.environ["DAGSTER_EVENT_BATCH_SIZE"]
+    single, batches = [], []
+    orig_single, orig_batch = storage.store_event, storage.store_event_batch
+    def partition(e):  # a materialization's, or a check evaluation's
+        data = e.get_dagster_event().event_specific_data
+        return e.get_dagster_event().partition or getattr(data, "partition", None)
+
+    storage.store_event = lambda e: single.append((e.dagster_event_type, partition(e))) or orig_single(e)
+    storage.store_event_batch = lambda es: batches.append([e.dagster_event_type for e in es if partition(e)]) or orig_batch(es)
+    job = defs.resolve_job_def("ingest_drop_folder")
+    assert job.execute_in_process(instance=instance, resources={"govreport": store}).success
+    partitioned = _partitions(instance)
+    assert len(partitioned) == 5
+    # a year's pages go in one write, then its verdicts in another; a year of one report is one event each
+    per_year = [len(instance.get_dynamic_partitions(PARTITIONS[b].name)) for b in BUCKETS]
+    batches = [b for b in batches if b]  # Dagster's own batch of planned events (the run's assets) has no partition
+    assert sorted(len(b) for b in batches) == sorted([n for n in per_year if n > 1] * 2) and all(len(set(b)) == 1 for b in batches)
+    assert len([t for t, key in single if key]) == 2 * per_year.count(1)
+    assert max(per_year) > 1
+    status = _status(instance)
+    assert set(status) == set(partitioned) and all(current for _, current in status.values())
+    assert status[_key(store, SHENZHEN_JUSTICE)] == ("FAILED", True)
+    # each year's asset record follows its own last page (a batch spanning years is split per asset)
+    years = {verdicts_key(b) for b in BUCKETS if instance.get_materialized_partitions(verdicts_key(b))}
+    assert len(years) >= 3
+    for rec in instance.get_asset_records(list(years)):
+        last = rec.asset_entry.last_materialization_record
+        assert last is not None and last.partition_key in partitioned and last.asset_key == rec.asset_entry.asset_key
+    # each verdict targets the latest page of its report
+    key = _key(store, SHENZHEN_JUSTICE)
+    page = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=verdicts_key("2023"), asset_partitions=[key]), limit=1).records[0]
+    check = dg.AssetCheckKey(verdicts_key("2023"), VERDICT)
+    info = [i for i in storage.get_asset_check_partition_info([check]) if i.partition_key == key][0]
+    assert info.latest_target_materialization_storage_id == page.storage_id
+    assert "FAILS" in _latest_page(instance, store, key).metadata["verdict"].value
+    # a changed file is re-published in the next run (a new key: its content changed), current at once
+    (drop / SHENZHEN_JUSTICE).write_bytes((FIXTURES / SHENZHEN_JUSTICE).read_bytes() + b"\n")
+    assert job.execute_in_process(instance=instance, resources={"govreport": store}).success
+    now = _partitions(instance)
+    assert len(now) == 5 and _key(store, SHENZHEN_JUSTICE) in now and key not in now
+    status = _status(instance)
+    assert all(status[k][1] for k in now) and status[_key(store, SHENZHEN_JUSTICE)] == ("FAILED", True)
+    instance.dispose()
