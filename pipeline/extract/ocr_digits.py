@@ -9,8 +9,8 @@ run-together digits are cut (``tables._resolve_units``):
   fails: kept, ``how = ocr``;
 * **suspect** — not confirmed, and unsure (worst digit below ``SURE``), unread (ink, no
   reading), or in an identity that fails as read. Its readings are the one read, each digit
-  swapped for a look-alike (3/8, 1/7, 0/6/9, and the model's own second choice), and a lost
-  leading digit (5 → 15 … 95); an unread cell's readings are the values the identities imply
+  swapped for a look-alike (3/8, 1/7, 0/6/9, and the model's own second choice), a lost
+  leading digit (5 → 15 … 95) and a digit too many (85 → 5 or 8); an unread cell's readings are the values the identities imply
   for it. All suspects of a table are decided jointly (``splitting.solve_linear``): one
   reading satisfies every identity → taken, ``how = ocr, decided by <identity>`` (or ``ocr``
   when it is the reading OCR gave); several or none → ``unresolved`` with the candidates and
@@ -52,6 +52,8 @@ def readings(text: str, digits: list | None = None) -> list[int]:
             if len(v) == 1 or v[0] != "0":
                 out.append(v)
     out += [d + text for d in "123456789"]
+    if len(text) > 1:  # a digit too many: a speck or a seal's remains read as one (85 for 5)
+        out += [v for i in range(len(text)) if (v := text[:i] + text[i + 1:]) and (len(v) == 1 or v[0] != "0")]
     seen: dict[int, None] = {}
     for v in out:
         seen.setdefault(int(v), None)

@@ -21,6 +21,7 @@ import numpy as np
 ENGINE = "rapidocr-onnxruntime 1.4.4 (PP-OCRv4 det + rec, ch)"
 _LOOKS_DIGIT = "0-9OoDQlI|SsBZzgq"  # letters a digit is misread as (S for 5, B for 8, l for 1 …)
 _NUMERIC = re.compile(rf"^[\s{_LOOKS_DIGIT},，.\-－—–]*[{_LOOKS_DIGIT}][\s{_LOOKS_DIGIT},，.\-－—–]*$")
+_WORDS = re.compile(r"[\u3400-\u9fff（）()、：:]")  # Chinese or a label's punctuation
 _ALT_MIN = 0.002  # a second-choice digit below this probability is not a reading worth trying
 
 
@@ -108,6 +109,11 @@ class Engine:
             prev = c
         reading = Reading("".join(text).strip(), float(np.mean(probs)) if probs else 0.0)
         if reading.text and _NUMERIC.match(reading.text):
+            reading.digits = self._digits(frames)
+        elif reading.text and len(reading.text) <= 3 and not _WORDS.search(reading.text):
+            # a few letters, no word ('co', 'V', 'b' for 0, 0, 7 under a seal's remains): the
+            # digits the model saw there, with their own (low) probabilities, so the cell is an
+            # unsure number for the identities to decide, not a label that breaks its row
             reading.digits = self._digits(frames)
             reading.negative = reading.text.startswith(("-", "－", "—", "–")) and bool(reading.digits)
         return reading

@@ -76,17 +76,34 @@ class Page:
 
 # ----------------------------------------------------------------------------- the picture
 
+SEAL_LEVEL = 25  # percentile of the seal's red taken as its full strength (lower: the seal whiter, faint ink under it lighter)
+
+
 def remove_seal(rgb: np.ndarray) -> np.ndarray:
-    """The page in grey without its red seal. Red ink is clearly more red than green and blue;
-    there the grey value is the red channel scaled so the seal's own red is white. A rule or a
-    digit under the seal keeps its contrast (black stays black, a grey rule stays grey),
-    where simply whitening red pixels would cut the rules a seal was stamped on."""
-    r, g, b = (rgb[:, :, i].astype(np.int16) for i in range(3))
+    """The page in grey without its red seal, and with what the seal was stamped on.
+
+    A red seal multiplies what lies under it by its colour, and its red share is close to
+    white: in the red channel the seal nearly vanishes while black ink under it stays dark.
+    So on and around the seal's red pixels the grey value is the red channel, scaled so that
+    the seal's own red (the SEAL_LEVEL-th percentile of its saturated pixels) is white. The
+    pixels just round each red stroke are taken the same way (a 3-pixel widening): JPEG keeps
+    colour at half the resolution of brightness, so a stroke's edge is pink too pale to count
+    as red, and a plain grey makes it a ring of specks round every stroke of the seal —
+    specks that cut labels and digits into pieces the recogniser misreads. Measured on 16
+    sealed table pages against the same pages unsealed (``devtools/degrade``): ink the seal
+    leaves where there was none, 101 % of the true ink in the seal's disc with red pixels
+    alone (and 202 % for a plain grey) → 14 %; true ink lost 5 % → 7.5 %."""
+    r = rgb[:, :, 0].astype(np.int16)
+    g, b = rgb[:, :, 1].astype(np.int16), rgb[:, :, 2].astype(np.int16)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     red = (r - g > 25) & (r - b > 20)  # low enough for a seal's pink, JPEG-blurred edges
-    if red.any():
-        level = max(float(np.percentile(r[red], 90)), 1.0)
-        gray[red] = np.clip(r[red].astype(np.float32) * 255.0 / level, 0, 255).astype(np.uint8)
+    if not red.any():
+        return gray
+    core = (r - g > 100) & (r - b > 100)
+    del g, b
+    level = float(np.percentile(r[core], SEAL_LEVEL)) if core.sum() > 50 else float(np.percentile(r[red], 90))
+    zone = cv2.dilate(red.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    gray[zone] = np.clip(r[zone].astype(np.float32) * 255.0 / max(level, 1.0), 0, 255).astype(np.uint8)
     return gray
 
 
@@ -194,6 +211,11 @@ def find_tables(ink: np.ndarray) -> list[tuple[tuple[int, int, int, int], list[i
     h, w = ink.shape
     hor = _strokes(ink, True, max(30, w // 40))
     ver = _strokes(ink, False, max(20, h // 80))
+    # a rule a seal was stamped on comes back with small breaks: rule pieces (each already longer
+    # than any character) a few pixels apart are one rule
+    gap = max(9, h // 150)
+    hor = cv2.morphologyEx(hor, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
+    ver = cv2.morphologyEx(ver, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap)))
     hor = cv2.dilate(hor, np.ones((3, 1), np.uint8))
     ver = _between_rules(cv2.dilate(ver, np.ones((1, 3), np.uint8)), hor)
     hor = _ruled_or_long(hor, ver, w // 6)
@@ -214,15 +236,21 @@ def find_tables(ink: np.ndarray) -> list[tuple[tuple[int, int, int, int], list[i
 
 
 def _between_rules(ver: np.ndarray, hor: np.ndarray) -> np.ndarray:
-    """Vertical strokes that run from one horizontal rule to another: a rule. A tall digit 1
-    or a stroke of a character stands inside a cell and touches none."""
+    """Vertical strokes that run from one horizontal rule to another: a rule, kept from the
+    first horizontal rule it meets to the last (a character a bridged gap joined below the
+    table is cut off). A tall digit 1 or a stroke of a character stands inside a cell and
+    meets at most one."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ver)
     near = cv2.dilate(hor, np.ones((9, 9), np.uint8)) > 0
-    keep = np.zeros(n, bool)
+    out = np.zeros_like(ver)
     for i in range(1, n):
         x, y, w, h = (int(v) for v in stats[i][:4])
-        keep[i] = near[y:y + 4, x:x + w].any() and near[y + h - 4:y + h, x:x + w].any()
-    return np.where(keep[labels], 255, 0).astype(np.uint8)
+        mine = labels[y:y + h, x:x + w] == i
+        touch = np.nonzero((mine & near[y:y + h, x:x + w]).any(axis=1))[0]
+        if touch.size > 1 and (np.diff(touch) > 1).any():  # meets two rules, not one rule's band
+            top, bottom = int(touch[0]), int(touch[-1]) + 1
+            out[y + top:y + bottom, x:x + w][mine[top:bottom]] = 255
+    return out
 
 
 def _ruled_or_long(hor: np.ndarray, ver: np.ndarray, long: int) -> np.ndarray:
