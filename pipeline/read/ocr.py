@@ -110,12 +110,12 @@ class Engine:
         reading = Reading("".join(text).strip(), float(np.mean(probs)) if probs else 0.0)
         if reading.text and _NUMERIC.match(reading.text):
             reading.digits = self._digits(frames)
+            reading.negative = reading.text.startswith(("-", "－", "—", "–")) and bool(reading.digits)
         elif reading.text and len(reading.text) <= 3 and not _WORDS.search(reading.text):
             # a few letters, no word ('co', 'V', 'b' for 0, 0, 7 under a seal's remains): the
             # digits the model saw there, with their own (low) probabilities, so the cell is an
             # unsure number for the identities to decide, not a label that breaks its row
             reading.digits = self._digits(frames)
-            reading.negative = reading.text.startswith(("-", "－", "—", "–")) and bool(reading.digits)
         return reading
 
     def _digits(self, frames: np.ndarray) -> list[Digit]:

@@ -209,15 +209,15 @@ def _covered(mask: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> float:
 def find_tables(ink: np.ndarray) -> list[tuple[tuple[int, int, int, int], list[int], list[int], np.ndarray, np.ndarray]]:
     """Each ruled table: bbox, row rule positions, column rule positions, and the stroke masks."""
     h, w = ink.shape
-    hor = _strokes(ink, True, max(30, w // 40))
-    ver = _strokes(ink, False, max(20, h // 80))
-    # a rule a seal was stamped on comes back with small breaks: rule pieces (each already longer
-    # than any character) a few pixels apart are one rule
+    # a rule a seal was stamped on comes back bent by a pixel or two and with small breaks: the
+    # ink is widened across the rule's direction before looking for long strokes, and rule
+    # pieces (each already longer than any character) a few pixels apart are one rule
+    hor = _strokes(cv2.dilate(ink, np.ones((3, 1), np.uint8)), True, max(30, w // 40))
+    ver = _strokes(cv2.dilate(ink, np.ones((1, 3), np.uint8)), False, max(20, h // 80))
     gap = max(9, h // 150)
     hor = cv2.morphologyEx(hor, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
     ver = cv2.morphologyEx(ver, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap)))
-    hor = cv2.dilate(hor, np.ones((3, 1), np.uint8))
-    ver = _between_rules(cv2.dilate(ver, np.ones((1, 3), np.uint8)), hor)
+    ver = _between_rules(ver, hor)  # (both already as wide as the ink widened by a pixel each side)
     hor = _ruled_or_long(hor, ver, w // 6)
     frame = cv2.dilate(hor | ver, np.ones((5, 5), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(frame)
@@ -361,7 +361,7 @@ def read_page(rgb: np.ndarray, number: int, eng: Engine) -> Page:
         tables.append(PageTable(grid, [(bbox[0], ys[i], bbox[2], ys[i + 1]) for i in range(len(ys) - 1)], xs, bbox))
         mx, my = 12, 3  # the rules of a photographed table bow a little past its box; a heading may sit close above it
         masked[max(0, bbox[1] - my):bbox[3] + my, max(0, bbox[0] - mx):bbox[2] + mx] = 255
-    readings = eng.recognize(crops)
+    readings = _second_look(eng, crops, eng.recognize(crops), jobs)
     parts: dict[int, list[Reading]] = {}
     for cell, k in jobs:
         parts.setdefault(id(cell), []).append(readings[k])
@@ -372,6 +372,51 @@ def read_page(rgb: np.ndarray, number: int, eng: Engine) -> Page:
                     _fill(cell, parts[id(cell)])
     prose = _prose(masked, eng)
     return Page(number, w, h, tables, prose, angle, warped)
+
+
+RECHECK = 0.90  # a one-line cell read less sure than this is read again (as extract/ocr_digits.SURE)
+
+
+def _second_look(eng: Engine, crops: list[np.ndarray], readings: list[Reading], jobs: list) -> list[Reading]:
+    """A one-line cell the engine read unsure of is read once more from the same crop with a
+    wider margin (the recogniser sees a digit pressed against its crop's edge less well) and
+    once with its contrast stretched (a faint 150-dpi digit, a pale minus). A second reading
+    replaces the first only when it reads the same number, sure this time; a cell whose first
+    reading was no number (letters, nothing) takes a number only when both looks read it and
+    one of them is sure. Anything else stays as first read — unsure, for the identities."""
+    lines: dict[int, list[int]] = {}
+    for cell, k in jobs:
+        lines.setdefault(id(cell), []).append(k)
+    todo = [ks[0] for ks in lines.values() if len(ks) == 1 and _unsure_number(readings[ks[0]])]
+    if not todo:
+        return readings
+    looks: list[np.ndarray] = []
+    for k in todo:
+        c = crops[k]
+        looks.append(cv2.copyMakeBorder(c, 8, 8, 16, 16, cv2.BORDER_REPLICATE))
+        lo, hi = float(c.min()), float(np.percentile(c, 90))
+        looks.append(np.clip((c.astype(np.float32) - lo) * 255 / max(hi - lo, 1.0), 0, 255).astype(np.uint8))
+    again = eng.recognize(looks)
+    out = list(readings)
+    for n, k in enumerate(todo):
+        first, wide, stretched = readings[k], again[2 * n], again[2 * n + 1]
+        if first.numeric:
+            same = [r for r in (wide, stretched) if r.numeric and r.number == first.number and r.confidence >= RECHECK]
+        elif wide.numeric and stretched.numeric and wide.number == stretched.number:
+            same = [r for r in (wide, stretched) if r.confidence >= RECHECK]
+        else:
+            same = []
+        if same:
+            out[k] = max(same, key=lambda r: r.confidence)
+    return out
+
+
+def _unsure_number(r: Reading) -> bool:
+    """A reading worth a second look: a number read unsure, or a few characters that are no
+    word (what OCR makes of a digit under a seal's remains), or nothing."""
+    if r.numeric:
+        return r.confidence < RECHECK
+    return len(r.text) <= 3 and not any("\u3400" <= ch <= "\u9fff" for ch in r.text)
 
 
 def _despeckle(inner: np.ndarray) -> np.ndarray:
@@ -434,6 +479,8 @@ def _prose(gray: np.ndarray, eng: Engine) -> list[PageLine]:
     usual = float(np.median(single)) if single else 0.0
     bands = [b for b in texty if b[1] - b[0] >= 0.5 * usual]
     for y0, y1 in _split_tall(bands, profile, usual):
+        if y1 - y0 < 0.5 * usual:
+            continue  # a sliver cut off a tall band (a seal's remains under a line): no text line
         cols = np.nonzero(np.count_nonzero(ink[y0:y1], axis=0))[0]
         for x0, x1 in _runs(np.isin(np.arange(w), cols), max(40, 3 * (y1 - y0))):
             boxes.append((int(x0), int(y0), int(x1), int(y1)))
