@@ -119,11 +119,17 @@ def _decide_table(table: TableSpec, cells: dict[Key, Cell], ocr: dict[Key, objec
     for k in suspects:
         c, o = cells[k], ocr[k]
         values, why = decided.get(k, ([], "no identity has every other cell read, so none decides it"))
-        read = "nothing (ink, no reading)" if o.unread else f"'{o.text}' (confidence {o.confidence:.2f})"
+        letters = getattr(o, "letters", "")
+        read = "nothing (ink, no reading)" if o.unread else f"'{letters}' (digits '{o.text}', confidence {o.confidence:.2f})" if letters else f"'{o.text}' (confidence {o.confidence:.2f})"
         if len(values) == 1:
             v = values[0]
             by = ", ".join(why)
-            if not o.unread and c.value is not None and Decimal(v) == c.value:
+            if letters and v == 0:
+                # what read as no number, where the identities want 0: a 0 under a seal's
+                # remains, or a blank cell with them — blank is not zero, so it stays blank, flagged
+                c.value = None
+                c.note = _join(c.note, f"unconfirmed: OCR read {read}; {by} imply 0 — a 0 or a blank")
+            elif not o.unread and c.value is not None and Decimal(v) == c.value:
                 c.note = _join(c.note, f"confirmed by {by}")
             elif o.unread and v == 0:
                 # ink that reads as nothing, where the identities want 0: a lost 0, or a blank cell

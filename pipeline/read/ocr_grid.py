@@ -37,16 +37,18 @@ class OcrCell:
     confidence: float = 1.0
     digits: list = field(default_factory=list)  # ocr.Digit per digit when the cell reads as a number
     unread: bool = False  # ink, but nothing recognised
+    letters: str = ""  # the digits were decoded from what read as no number (ocr.Reading.letters)
 
     def to_json(self) -> dict:
         return {"text": self.text, "page": self.page, "box": list(self.box), "confidence": round(self.confidence, 4),
-                "digits": [[d.char, round(d.prob, 4), d.alt, round(d.alt_prob, 4)] for d in self.digits], "unread": self.unread}
+                "digits": [[d.char, round(d.prob, 4), d.alt, round(d.alt_prob, 4)] for d in self.digits], "unread": self.unread,
+                "letters": self.letters}
 
     @classmethod
     def from_json(cls, d: dict) -> "OcrCell":
         from pipeline.read.ocr import Digit
 
-        return cls(d["text"], d["page"], tuple(d["box"]), d["confidence"], [Digit(*x) for x in d["digits"]], d["unread"])
+        return cls(d["text"], d["page"], tuple(d["box"]), d["confidence"], [Digit(*x) for x in d["digits"]], d["unread"], d.get("letters", ""))
 
 
 @dataclass
@@ -438,7 +440,7 @@ def _fill(cell: OcrCell, readings: list[Reading]) -> None:
         return
     if len(readings) == 1 and readings[0].numeric:
         r = readings[0]
-        cell.text, cell.digits, cell.confidence = r.number, r.digits, r.confidence
+        cell.text, cell.digits, cell.confidence, cell.letters = r.number, r.digits, r.confidence, r.letters
         return
     cell.text = "\n".join(texts)
     cell.confidence = min(r.score for r in readings if r.text)
@@ -473,13 +475,13 @@ def _prose(gray: np.ndarray, eng: Engine) -> list[PageLine]:
     boxes = []
     profile = np.count_nonzero(ink, axis=1)
     lit = profile > max(2, w // 400)  # a row of text has dozens of ink pixels; specks and a seal's remains a few
-    bands = [(y0, y1) for y0, y1 in _runs(lit, max(1, h // 600)) if 6 <= y1 - y0 <= h // 8]
+    bands = [(y0, y1) for y0, y1 in _runs(lit, max(1, h // 600)) if max(6, h // 200) <= y1 - y0 <= h // 8]  # a text line is taller than 1.3 mm (h // 200 on an A4 page)
     texty = [b for b in bands if np.count_nonzero(ink[b[0]:b[1]].any(axis=0)) >= 1.5 * (b[1] - b[0])]  # text is wider than tall; an edge sliver is not
     single = [b - a for a, b in texty if b - a <= h // 25] or [b - a for a, b in texty]  # lines run together are not the usual height
     usual = float(np.median(single)) if single else 0.0
     bands = [b for b in texty if b[1] - b[0] >= 0.5 * usual]
     for y0, y1 in _split_tall(bands, profile, usual):
-        if y1 - y0 < 0.5 * usual:
+        if y1 - y0 < max(0.5 * usual, h // 200):
             continue  # a sliver cut off a tall band (a seal's remains under a line): no text line
         cols = np.nonzero(np.count_nonzero(ink[y0:y1], axis=0))[0]
         for x0, x1 in _runs(np.isin(np.arange(w), cols), max(40, 3 * (y1 - y0))):
