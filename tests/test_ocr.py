@@ -233,3 +233,77 @@ def test_a_mixed_pdf_ocrs_only_its_pages_without_a_text_layer(tmp_path, monkeypa
     hows = {(c["page"], c["how"].split(",")[0]) for c in out.cells if c["table_name"] == "review_litigation"}
     assert hows == {(2, "ocr")}
     assert {c["how"] for c in out.cells if c["page"] == 1} == {"read"}
+
+
+def test_a_seal_leaves_no_ring_of_specks_round_its_strokes():
+    """A generated table page stamped with a seal, blurred and saved as JPEG as a scanner
+    does: what binarizes as ink in the seal's disc is compared with the same page unsealed.
+    Red pixels alone whitened left the seal's pale JPEG edges as ink (≈ 100 % of the true ink
+    there on the bench pages); the red channel on and round the seal leaves a fraction."""
+    rng = random.Random(5)
+    g = generate_document(rng, 0, "pdf", "2019")
+    page = degrade.render_pages(g.data, 150)[1]
+    h, w = page.shape[:2]
+    cx, cy, r = w // 3, h // 3, int(min(h, w) * 0.1)
+    sealed = degrade.seal(page, random.Random(1), where=(cx, cy))
+
+    def scanned(p):
+        return degrade._jpeg(cv2.GaussianBlur(p, (0, 0), 0.6), 70)
+
+    from pipeline.read.ocr_grid import flatten_light
+
+    yy, xx = np.ogrid[:h, :w]
+    disc = (xx - cx) ** 2 + (yy - cy) ** 2 <= (r + 6) ** 2
+    clean = binarize(flatten_light(cv2.cvtColor(scanned(page), cv2.COLOR_RGB2GRAY))) > 0
+    got = binarize(flatten_light(remove_seal(scanned(sealed)))) > 0
+    false_ink = int((got & ~clean & disc).sum())
+    lost_ink = int((clean & ~got & disc).sum())
+    true_ink = int((clean & disc).sum())
+    assert false_ink < 0.3 * true_ink, (false_ink, true_ink)
+    assert lost_ink < 0.15 * true_ink, (lost_ink, true_ink)
+
+
+def test_a_rule_a_seal_broke_and_bent_is_still_a_rule():
+    """The seal's stroke crossing a rule leaves it with a gap and a pixel's kink: the column
+    it bounds is still found (before: its pieces were shorter than a rule and ended in a cell,
+    the cells either side merged and a row lost a value)."""
+    img = _ruled_table()
+    img[160:168, 455:466] = 255  # a gap in the rule at x = 460, row 1
+    img[190:215, 458:463] = 255
+    img[190:215, 461:464] = 0  # and a kink: the rule shifted by two pixels
+    _, ys, xs, hor, ver = find_tables(binarize(img))[0]
+    assert len(xs) == 5 and 460 in range(xs[3] - 3, xs[3] + 4)
+    assert (1, 3, 1, 3) in grid_regions(ys, xs, hor, ver)
+
+
+def test_a_character_under_a_table_does_not_stretch_its_rule():
+    """A stroke just below the table's bottom rule, joined to a column rule by the gap
+    bridging, must not turn the rule into one that ends in the open (the table's last row
+    lost its column: 行政事业性收费 | 0 read as one cell)."""
+    img = _ruled_table()
+    cv2.line(img, (330, 356), (330, 390), 0, 2)  # a character's stroke 6 px under the rule
+    _, ys, xs, hor, ver = find_tables(binarize(img))[0]
+    assert len(xs) == 5 and (2, 2, 2, 2) in grid_regions(ys, xs, hor, ver)
+
+
+def test_an_unread_cell_keeps_its_place_in_its_row():
+    """A one-row table (the review table) whose cell under a seal read as nothing: it is
+    written as a blank value, so the row keeps 15 parts and no number moves to its neighbour."""
+    from pipeline.read.grid import grid_lines
+    from pipeline.read.ocr_grid import OcrCell
+    from pipeline.read.scan import OcrText
+
+    def cell(text, unread=False):
+        t = OcrText(text)
+        t.cell = OcrCell(text, 1, (0, 0, 1, 1), 0.0 if unread else 1.0, unread=unread)
+        return t
+
+    rows = [[cell("行政复议"), cell("总计")], [cell("3"), cell("", unread=True)]]
+    assert grid_lines(rows)[1] == "3 | -"
+
+
+def test_a_damaged_short_label_is_restored_without_its_item_number():
+    from pipeline.read.scan import form_label
+
+    assert form_label("2重复中请") == "2.重复申请"  # one character of four misread, the point lost
+    assert form_label("3要求提供公开出版") == "3.要求提供公开出版物"

@@ -144,3 +144,37 @@ def test_readings_cover_the_lookalikes():
     assert set(readings("0")) >= {0, 6, 9, 10, 90}
     assert set(readings("17", [Digit("1", 0.6, "4", 0.3), Digit("7", 0.9)])) >= {17, 77, 11, 47}
     assert readings("5")[0] == 5  # the read value first
+
+
+def test_a_digit_too_many_is_among_the_readings():
+    """A speck or a seal's remains read as a digit beside the real one (85 for 5)."""
+    assert 5 in readings("85") and 8 in readings("85") and 15 in readings("165")
+
+
+def test_letters_read_in_a_value_cell_take_the_value_the_identities_imply():
+    """'国' for 268 under a seal: the digits decoded from it are junk, so the cell is decided
+    like an unread one — the identities imply its value; the sure cells of its column total
+    stay read, not suspects of a failing identity."""
+    g, spec, tables = _tables()
+    ocr = _ocr_all(tables)
+    key = _nonzero_cell(g)
+    cell = _cell(tables, *key)
+    cell.value, cell.raw = Decimal(3), "3"
+    ocr[key] = OcrCell("3", 3, (0, 0, 10, 10), 0.08, [Digit("3", 0.08)], letters="国")
+    _run(spec, tables, ocr)
+    assert cell.value == g.truth[key] and cell.how.startswith("ocr, decided by ")
+    assert "'国'" in cell.note
+    assert all(c.how != "unresolved" for c in tables["applications"].cells)
+
+
+def test_letters_where_the_identities_want_zero_stay_blank_and_flagged():
+    """A 0 under a seal's remains and a blank cell with them look alike: blank is not zero."""
+    g, spec, tables = _tables()
+    ocr = _ocr_all(tables)
+    key = next(k for k, v in sorted(g.truth.items()) if k[0] == "applications" and v == 0 and k[2] != "total")
+    cell = _cell(tables, *key)
+    cell.value, cell.raw = Decimal(0), "0"
+    ocr[key] = OcrCell("0", 3, (0, 0, 10, 10), 0.2, [Digit("0", 0.2)], letters="co")
+    _run(spec, tables, ocr)
+    assert cell.value is None and "a 0 or a blank" in cell.note
+

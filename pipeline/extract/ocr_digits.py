@@ -9,8 +9,8 @@ run-together digits are cut (``tables._resolve_units``):
   fails: kept, ``how = ocr``;
 * **suspect** — not confirmed, and unsure (worst digit below ``SURE``), unread (ink, no
   reading), or in an identity that fails as read. Its readings are the one read, each digit
-  swapped for a look-alike (3/8, 1/7, 0/6/9, and the model's own second choice), and a lost
-  leading digit (5 → 15 … 95); an unread cell's readings are the values the identities imply
+  swapped for a look-alike (3/8, 1/7, 0/6/9, and the model's own second choice), a lost
+  leading digit (5 → 15 … 95) and a digit too many (85 → 5 or 8); an unread cell's readings are the values the identities imply
   for it. All suspects of a table are decided jointly (``splitting.solve_linear``): one
   reading satisfies every identity → taken, ``how = ocr, decided by <identity>`` (or ``ocr``
   when it is the reading OCR gave); several or none → ``unresolved`` with the candidates and
@@ -52,6 +52,8 @@ def readings(text: str, digits: list | None = None) -> list[int]:
             if len(v) == 1 or v[0] != "0":
                 out.append(v)
     out += [d + text for d in "123456789"]
+    if len(text) > 1:  # a digit too many: a speck or a seal's remains read as one (85 for 5)
+        out += [v for i in range(len(text)) if (v := text[:i] + text[i + 1:]) and (len(v) == 1 or v[0] != "0")]
     seen: dict[int, None] = {}
     for v in out:
         seen.setdefault(int(v), None)
@@ -80,13 +82,19 @@ def _instances(table: TableSpec) -> list[tuple[str, list[tuple[Key, int]]]]:
 
 
 def _unsure(o) -> bool:
-    return o.unread or (o.confidence < SURE)
+    return _unread(o) or (o.confidence < SURE)
+
+
+def _unread(o) -> bool:
+    """Ink that read as no number: nothing, or letters whose digits the engine hardly saw
+    (``letters``): its value is what the identities imply, not a look-alike of those digits."""
+    return o.unread or bool(getattr(o, "letters", ""))
 
 
 def _decide_table(table: TableSpec, cells: dict[Key, Cell], ocr: dict[Key, object], notes: list[str]) -> None:
     def known(k: Key) -> bool:
         c = cells.get(k)
-        return c is not None and c.value is not None and c.how in ("read", "split", "ocr") and not (k in ocr and ocr[k].unread)
+        return c is not None and c.value is not None and c.how in ("read", "split", "ocr") and not (k in ocr and _unread(ocr[k]))
 
     instances = [(name, terms) for name, terms in _instances(table) if all(k in cells for k, _ in terms)]
     holds = {i for i, (_, terms) in enumerate(instances)
@@ -117,11 +125,17 @@ def _decide_table(table: TableSpec, cells: dict[Key, Cell], ocr: dict[Key, objec
     for k in suspects:
         c, o = cells[k], ocr[k]
         values, why = decided.get(k, ([], "no identity has every other cell read, so none decides it"))
-        read = "nothing (ink, no reading)" if o.unread else f"'{o.text}' (confidence {o.confidence:.2f})"
+        letters = getattr(o, "letters", "")
+        read = "nothing (ink, no reading)" if o.unread else f"'{letters}' (digits '{o.text}', confidence {o.confidence:.2f})" if letters else f"'{o.text}' (confidence {o.confidence:.2f})"
         if len(values) == 1:
             v = values[0]
             by = ", ".join(why)
-            if not o.unread and c.value is not None and Decimal(v) == c.value:
+            if letters and v == 0:
+                # what read as no number, where the identities want 0: a 0 under a seal's
+                # remains, or a blank cell with them — blank is not zero, so it stays blank, flagged
+                c.value = None
+                c.note = _join(c.note, f"unconfirmed: OCR read {read}; {by} imply 0 — a 0 or a blank")
+            elif not o.unread and c.value is not None and Decimal(v) == c.value:
                 c.note = _join(c.note, f"confirmed by {by}")
             elif o.unread and v == 0:
                 # ink that reads as nothing, where the identities want 0: a lost 0, or a blank cell
@@ -151,7 +165,7 @@ def _solve(instances, cells, ocr, suspects: list[Key], known) -> dict[Key, tuple
     alts: dict[Key, list[int]] = {}
     for k in suspects:
         o = ocr[k]
-        if o.unread or cells[k].value is None:
+        if _unread(o) or cells[k].value is None:
             implied = {int(-sum(s * cells[j].value for j, s in terms if j != k) * sign)
                        for _, terms in usable for j, sign in terms if j == k
                        and all(i == k or i not in unknown for i, _ in terms)}
@@ -170,7 +184,7 @@ def _solve(instances, cells, ocr, suspects: list[Key], known) -> dict[Key, tuple
     contributions = [[[sum(s * v for j, s in terms if j == k) for _, terms in usable] for v in alts[k]] for k in suspects]
     found, searched = solve_linear(const, contributions)
     if not searched:
-        return {k: (alts[k], "too many readings to search") for k in suspects}
+        return _propagate(usable, cells, suspects, alts)
     if not found:
         return None
     out = {}
@@ -178,6 +192,59 @@ def _solve(instances, cells, ocr, suspects: list[Key], known) -> dict[Key, tuple
         values = sorted({alts[k][sol[u]] for sol in found})
         by = [name for name, terms in usable if any(j == k for j, _ in terms)][:2]
         out[k] = (values, by if len(values) == 1 else "several readings satisfy every identity")
+    return out
+
+
+def _propagate(usable, cells, suspects: list[Key], alts: dict[Key, list[int]]) -> dict[Key, tuple[list[int], object]] | None:
+    """Too many readings to search jointly (a seal over a dozen cells): decide the suspects
+    one identity at a time instead. An identity with one suspect left open and every other
+    cell read or already decided forces that suspect's value; it is taken when it is among the
+    suspect's readings, and the step repeats. Each value so taken is the only one any joint
+    reading could give it. The suspects left open are searched jointly once the forced ones
+    are fixed; every identity all of whose cells are then fixed must hold, or nothing is
+    decided. None when a forced value is not among a suspect's readings (no joint reading)."""
+    fixed: dict[Key, int] = {}
+    by: dict[Key, str] = {}
+    unknown = set(suspects)
+
+    def value(j: Key):
+        return fixed[j] if j in fixed else cells[j].value
+
+    changed = True
+    while changed:
+        changed = False
+        for name, terms in usable:
+            open_ = {j for j, _ in terms if j in unknown and j not in fixed}
+            if len(open_) != 1:
+                continue
+            (k,) = open_
+            sign = sum(t for j, t in terms if j == k)
+            rest = sum(t * value(j) for j, t in terms if j != k)
+            if sign == 0 or rest % sign:
+                return None
+            v = int(-rest / sign)
+            if v not in alts[k]:
+                return None
+            fixed[k], by[k], changed = v, name, True
+    for name, terms in usable:
+        if all(j not in unknown or j in fixed for j, _ in terms) and sum(t * value(j) for j, t in terms) != 0:
+            return None
+    out: dict[Key, tuple[list[int], object]] = {k: ([v], [by[k]]) for k, v in fixed.items()}
+    left = [k for k in suspects if k not in fixed]
+    if not left:
+        return out
+    rest_usable = [(name, terms) for name, terms in usable if any(j in left for j, _ in terms)]
+    const = [int(sum(t * value(j) for j, t in terms if j not in left)) for _, terms in rest_usable]
+    contributions = [[[sum(t * v for j, t in terms if j == k) for _, terms in rest_usable] for v in alts[k]] for k in left]
+    found, searched = solve_linear(const, contributions)
+    if not searched:
+        return {**out, **{k: (alts[k], "too many readings to search") for k in left}}
+    if not found:
+        return None
+    for u, k in enumerate(left):
+        values = sorted({alts[k][sol[u]] for sol in found})
+        names = [name for name, terms in rest_usable if any(j == k for j, _ in terms)][:2]
+        out[k] = (values, names if len(values) == 1 else "several readings satisfy every identity")
     return out
 
 

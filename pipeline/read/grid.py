@@ -5,7 +5,9 @@ written the way ``decode.html_to_text`` writes an HTML table, so one extractor r
 - an empty cell in a column that holds numbers is a blank value and is written ``-``;
 - an empty cell in a column that never holds a number is a piece of a wider label cell (a rule
   drawn through a label, a split grid cell) and is left out, as HTML's colspan would be;
-- in a header row (no number, starting in a value column) empty cells are left out too.
+- in a header row (no number, starting in a value column) empty cells are left out too;
+- an OCR'd cell with ink that read as nothing (``unread``) is always written ``-``: it stands
+  for a value, even in a column where nothing else was read (a seal on a one-row table).
 """
 
 from __future__ import annotations
@@ -48,5 +50,10 @@ def grid_parts(rows: list[list[str | None]]) -> list[list[tuple[str, str]] | Non
             continue
         numeric = any(NUMBER.match(c) for _, c in cells if c)
         header = not numeric and cells[0][0] in value_cols
-        out.append([(c if c else BLANK_CELL, c) for j, c in cells if c or (j in value_cols and not header)])
+        out.append([(c if c else BLANK_CELL, c) for j, c in cells if c or (j in value_cols and not header) or _unread(c)])
     return out
+
+
+def _unread(cell: str) -> bool:
+    ocr = getattr(cell, "cell", None)  # an OCR'd cell (scan.OcrText) carries what the engine saw
+    return bool(ocr is not None and ocr.unread)

@@ -21,6 +21,7 @@ import numpy as np
 ENGINE = "rapidocr-onnxruntime 1.4.4 (PP-OCRv4 det + rec, ch)"
 _LOOKS_DIGIT = "0-9OoDQlI|SsBZzgq"  # letters a digit is misread as (S for 5, B for 8, l for 1 …)
 _NUMERIC = re.compile(rf"^[\s{_LOOKS_DIGIT},，.\-－—–]*[{_LOOKS_DIGIT}][\s{_LOOKS_DIGIT},，.\-－—–]*$")
+_WORDS = re.compile(r"[\u3400-\u9fff（）()、：:]")  # Chinese or a label's punctuation
 _ALT_MIN = 0.002  # a second-choice digit below this probability is not a reading worth trying
 
 
@@ -38,6 +39,7 @@ class Reading:
     score: float  # mean probability of the emitted characters (the engine's usual score)
     digits: list[Digit] = field(default_factory=list)  # set when the crop reads as a number
     negative: bool = False  # printed with a minus (本年增/减 can be negative)
+    letters: str = ""  # what the engine read when the digits were decoded from no number ('co', 'V')
 
     @property
     def numeric(self) -> bool:
@@ -110,6 +112,14 @@ class Engine:
         if reading.text and _NUMERIC.match(reading.text):
             reading.digits = self._digits(frames)
             reading.negative = reading.text.startswith(("-", "－", "—", "–")) and bool(reading.digits)
+        elif reading.text and (len(reading.text) <= 3 and not _WORDS.search(reading.text)
+                               or len(reading.text) == 1 and reading.score < 0.3):
+            # a few letters, no word ('co', 'V', 'b' for 0, 0, 7 under a seal's remains), or one
+            # character the engine hardly believes ('国' at 0.10): the digits the model saw there,
+            # with their own (low) probabilities, so the cell is an unsure number for the
+            # identities to decide, not a label that breaks its row
+            reading.digits = self._digits(frames)
+            reading.letters = reading.text if reading.digits else ""
         return reading
 
     def _digits(self, frames: np.ndarray) -> list[Digit]:

@@ -16,7 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
-OCR_VERSION = "2"  # bump when the picture → grid path changes what it reads
+OCR_VERSION = "4"  # bump when the picture → grid path changes what it reads
 ENV = "GOVREPORT_OCR_CACHE"
 
 

@@ -141,6 +141,20 @@ def _headings() -> list[re.Pattern]:
     return out
 
 
+_ENUMERATOR = re.compile(r"^\d{1,2}(?:[.．、]|(?=[\u3400-\u9fff]))")
+
+
+def _likeness(text: str, label: str) -> float:
+    """How alike an OCR'd label and a form label are: their characters' ratio, or, when both
+    start with the same item number (2重复中请, 2.重复申请), the ratio of what follows it — the
+    number and its point would otherwise outweigh one misread character of a short label."""
+    whole = SequenceMatcher(None, text, label).ratio()
+    a, b = _ENUMERATOR.match(text), _ENUMERATOR.match(label)
+    if not (a and b) or a.group().rstrip(".．、") != b.group().rstrip(".．、"):
+        return whole
+    return max(whole, SequenceMatcher(None, text[a.end():], label[b.end():]).ratio())
+
+
 @lru_cache(maxsize=4096)
 def form_label(text: str) -> str | None:
     """The form's row label an OCR'd label cell stands for, when OCR damaged it (途期 for
@@ -157,12 +171,23 @@ def form_label(text: str) -> str | None:
         return label if ratio >= 0.75 and label[0] == text[0] else None
     if not _CJK.search(text):
         return None
-    scored = sorted(((SequenceMatcher(None, text, label).ratio(), label) for label, _ in _labels()
+    scored = sorted(((_likeness(text, label), label) for label, _ in _labels()
                      if 0.6 <= len(text) / len(label) <= 1.4), reverse=True)
     if not scored:
         return None
     best, second = scored[0], scored[1] if len(scored) > 1 else (0.0, "")
     return best[1] if best[0] >= 0.75 and best[0] - second[0] >= 0.1 else None
+
+
+def _furniture(line: PageLine, page: Page) -> bool:
+    """A page number at the top or bottom edge (``- 2 -``, or what OCR made of it under a
+    seal: ``C1``): a few characters, no Chinese. It would otherwise stand between a table's
+    two halves and be taken for a value, as pdf.py drops it from a text layer."""
+    from pipeline.read.pdf import _MARGIN, _PAGE_NUMBER
+
+    near_edge = line.box[3] > page.height * (1 - _MARGIN) or line.box[1] < page.height * _MARGIN
+    text = line.text.strip()
+    return near_edge and (bool(_PAGE_NUMBER.match(text)) or (len(text) <= 6 and not _CJK.search(text)))
 
 
 def _elements(page: Page, repairs: list[dict]) -> list:
@@ -172,7 +197,7 @@ def _elements(page: Page, repairs: list[dict]) -> list:
     from pipeline.read.pdf import _Line, _Table
 
     unit = 595.0 / max(page.width, 1)
-    out: list = [_Line(ln.text, (page.number, *ln.box)) for ln in page.lines if ln.text.strip()]
+    out: list = [_Line(ln.text, (page.number, *ln.box)) for ln in page.lines if ln.text.strip() and not _furniture(ln, page)]
     for t in page.tables:
         rows = [[_text(c, repairs) if c is not None else None for c in row] for row in t.cells]
         edges = tuple(round(x * unit) for x in t.col_edges)
