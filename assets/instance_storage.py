@@ -176,7 +176,8 @@ class PartitionSetPostgresEventLogStorage(PostgresEventLogStorage):
 
     def analyze_event_tables(self) -> None:
         """Refresh PostgreSQL's statistics of the tables a bulk publish fills (point 3 above). A
-        role that does not own them gets a warning from PostgreSQL, not an error."""
+        role that may not analyze them (owner of neither them nor the database) gets a warning from
+        PostgreSQL, which skips them, not an error (documented; not exercised in the tests)."""
         with self.index_connection() as conn:
             conn.execute(db.text("ANALYZE event_logs, asset_check_executions"))
 
