@@ -166,3 +166,45 @@ def test_verdicts_are_written_in_batches_with_the_same_result(pg_home, tmp_path)
     status = _status(instance)
     assert all(status[k][1] for k in now) and status[_key(store, SHENZHEN_JUSTICE)] == ("FAILED", True)
     instance.dispose()
+
+
+def test_a_bulk_publish_refreshes_the_planner_statistics(pg_home, tmp_path, monkeypatch):
+    """Right after many verdicts are written in batches, the event tables are ANALYZEd in the same
+    run (assets/instance_storage.py, point 3): without it PostgreSQL planned the check pages'
+    query for one row until autovacuum caught up, and the pass/fail page took 9 s after a
+    10,000-report ingest. A small publish leaves that to autovacuum."""
+    import dagster as dg
+    import sqlalchemy as db
+
+    from assets import verdicts
+    from assets.definitions import defs
+    from assets.resources import GovReportStore
+    from tests.test_dagster import FIXTURES, SHENZHEN_JUSTICE
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for n in ["000_9fd4f163df564d66.txt", "003_b373f949265f094e.txt", SHENZHEN_JUSTICE]:
+        shutil.copy(FIXTURES / n, drop / n)
+    store = GovReportStore(drop_dir=str(drop), db_path=str(tmp_path / "store.duckdb"), waivers_path=str(tmp_path / "waivers.csv"))
+    instance = dg.DagsterInstance.from_config(str(pg_home))
+    storage = instance.event_log_storage
+
+    def last_analyze() -> dict:
+        with storage.index_connection() as conn:
+            return dict(conn.execute(db.text("SELECT relname, last_analyze FROM pg_stat_user_tables "
+                                             "WHERE relname IN ('event_logs', 'asset_check_executions')")).fetchall())
+
+    job = defs.resolve_job_def("ingest_drop_folder")
+    before = last_analyze()
+    assert len(before) == 2 and verdicts.ANALYZE_AFTER > 3
+    assert job.execute_in_process(instance=instance, resources={"govreport": store}).success
+    assert last_analyze() == before  # three verdicts: below the threshold
+    monkeypatch.setattr(verdicts, "ANALYZE_AFTER", 1)
+    (drop / SHENZHEN_JUSTICE).write_bytes((FIXTURES / SHENZHEN_JUSTICE).read_bytes() + b"\n")
+    result = job.execute_in_process(instance=instance, resources={"govreport": store})
+    assert result.success
+    after = last_analyze()
+    assert all(after[t] is not None and (before[t] is None or after[t] > before[t]) for t in before), (before, after)
+    logs = [e.message for e in instance.all_logs(result.run_id) if e.message and "verdicts of" in e.message]
+    assert logs and "statistics" in logs[-1]
+    instance.dispose()

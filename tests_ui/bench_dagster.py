@@ -83,8 +83,49 @@ def largest_year(db: Path) -> tuple[str, str]:
     return bucket, organ[0] if organ else ""
 
 
-def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
-    """Each page on the reviewer's path, from navigation until its content shows (README, "Reviewing")."""
+class _PgWatch:
+    """With `--trace`: what PostgreSQL is doing while the pages are timed (pg_stat_activity every
+    0.2 s: every backend not idle, autovacuum workers included)."""
+
+    def __init__(self):
+        import threading
+        self.rows: list[tuple] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        import psycopg2
+
+        from tests_ui import postgres_local
+        con = psycopg2.connect(host="127.0.0.1", port=postgres_local.PG_PORT, user="dagster", password="dagster", dbname="dagster")
+        con.autocommit = True
+        cur = con.cursor()
+        while not self._stop.is_set():
+            cur.execute("SELECT backend_type, state, wait_event_type, wait_event, left(query, 160), now() - query_start FROM pg_stat_activity "
+                        "WHERE pid <> pg_backend_pid() AND (state IS NULL OR state <> 'idle') AND backend_type NOT IN "
+                        "('checkpointer', 'background writer', 'walwriter', 'logical replication launcher', 'autovacuum launcher')")
+            for r in cur.fetchall():
+                self.rows.append((time.time(), *[str(x) for x in r]))
+            time.sleep(0.2)
+        cur.execute("SELECT relname, n_live_tup, n_mod_since_analyze, last_autovacuum, last_autoanalyze, last_analyze FROM pg_stat_user_tables "
+                    "WHERE n_live_tup > 0 ORDER BY relname")
+        self.tables = [[str(x) for x in r] for r in cur.fetchall()]
+        con.close()
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._thread.join()
+        return {"activity": self.rows, "tables": self.tables}
+
+
+def page_loads(drop: Path, db: Path, home: Path, shots: str, trace: Path | None = None) -> dict[str, str]:
+    """Each page on the reviewer's path, from navigation until its content shows (README, "Reviewing").
+    With `trace`, also writes there (JSON) each page's GraphQL requests as the browser timed them,
+    the browser's own time (layout, script: Chrome's Performance metrics), the load average, and
+    what PostgreSQL was doing; and times the pass/fail page twice more."""
+    import json
+
     from playwright.sync_api import sync_playwright
 
     bucket, organ = largest_year(db)
@@ -104,6 +145,28 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
             page.set_default_timeout(120_000)
+            requests: list[dict] = []
+            traced: list[dict] = []
+            watch = _PgWatch() if trace else None
+            cdp = None
+            if trace:
+                def finished(req):
+                    if "/graphql" not in req.url:
+                        return
+                    t = req.timing
+                    try:
+                        op = json.loads(req.post_data or "{}").get("operationName")
+                    except ValueError:
+                        op = None
+                    requests.append({"op": op or req.url.rsplit("/", 1)[-1], "start": t["startTime"] / 1000,
+                                     "ms": round(t["responseEnd"], 1), "wait_ms": round(t["responseStart"] - t["requestStart"], 1)})
+                page.on("requestfinished", finished)
+                cdp = page.context.new_cdp_session(page)
+                cdp.send("Performance.enable")
+
+            def metrics() -> dict[str, float]:
+                return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]
+                        if m["name"] in ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration", "Nodes", "LayoutCount")}
             page.goto(base + year_asset)  # warm-up: code server, first-visit dialog
             page.get_by_text(f"report_verdicts_{bucket}").first.wait_for()
             try:
@@ -112,6 +175,9 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
                 pass
 
             def timed(name, path, ready, then=None):
+                n_req, t_wall = len(requests), time.time()
+                m0 = metrics() if cdp else None
+                load = open("/proc/loadavg").read().split()[:3]
                 t = time.perf_counter()
                 try:
                     page.goto(base + path)
@@ -121,6 +187,11 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
                     out[name] = f"{time.perf_counter() - t:.2f} s"
                 except Exception as exc:  # noqa: BLE001 - a page that never shows is a figure too
                     out[name] = f"not shown after {time.perf_counter() - t:.0f} s ({type(exc).__name__})"
+                if trace:
+                    page.wait_for_timeout(300)  # requests finishing just after the content shows
+                    traced.append({"page": name, "secs": out[name], "wall_start": t_wall, "wall_end": t_wall + time.perf_counter() - t,
+                                   "loadavg": load, "metrics_before": m0, "metrics_after": metrics(),
+                                   "graphql": [dict(r, start=round(r["start"] - t_wall, 3)) for r in requests[n_req:]]})
                 page.screenshot(path=str(Path(shots) / f"bench_{len(out):02d}.png"))
 
             timed("the queue (`review_queue` → `no_unreviewed_errors`)", "/assets/review_queue?view=checks&checkDetail=no_unreviewed_errors", "reports_to_review")
@@ -141,6 +212,11 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str) -> dict[str, str]:
                 page.get_by_text("Failed (").first.wait_for()
             timed(f"pass/fail per report (`verdict` → Partitions, {bucket})", f"{year_asset}?view=checks&checkDetail=verdict", "Execution history",
                   open_partitions)
+            if trace:
+                for again in ("second", "third"):
+                    timed(f"pass/fail per report, {again} visit", f"{year_asset}?view=checks&checkDetail=verdict", "Execution history",
+                          open_partitions)
+                trace.write_text(json.dumps({"pages": traced, "postgres": watch.stop()}, indent=1, ensure_ascii=False))
             browser.close()
     finally:
         dagster_dev.stop(proc, timeout=60)
@@ -176,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--instances", default="postgres,sqlite", help=f"comma-separated, run in this order: {', '.join(INSTANCES)}")
     ap.add_argument("--pages", default="postgres,sqlite", help="comma-separated: the instances whose pages are timed in the browser ('' for none)")
     ap.add_argument("--pg-dir", default=str(ROOT / ".postgres"))
+    ap.add_argument("--trace", action="store_true", help="with the PostgreSQL pages: write OUT/trace_pages.json (each page's GraphQL requests, "
+                    "the browser's layout and script time, pg_stat_activity) and time the pass/fail page twice more")
     ap.add_argument("--pages-of", metavar="WORK", help="only time the pages again, on the PostgreSQL instance a previous run left in WORK")
     args = ap.parse_args(argv)
     if args.pages_of:
@@ -184,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         (work / "home_postgres" / "dagster.yaml").write_text(postgres_local.dagster_yaml(postgres_local.BOUNCER_PORT))
         Path(args.out).mkdir(exist_ok=True)
         lines = [f"| d. page on postgres: {page} | {secs} |" for page, secs in
-                 page_loads(work / "drop", work / "dagster_postgres.duckdb", work / "home_postgres", args.out).items()]
+                 page_loads(work / "drop", work / "dagster_postgres.duckdb", work / "home_postgres", args.out,
+                                         Path(args.out) / "trace_pages.json" if args.trace else None).items()]
         (Path(args.out) / "dagster_pages.md").write_text("| page | time |\n|---|---|\n" + "\n".join(lines) + "\n")
         print("\n".join(lines))
         return 0
@@ -210,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
             ("   one new file via sensor + job into the big store", f"{one_new:.2f} s", f"{partitions} partitions"),
         ]
         if name in args.pages.split(","):
-            for page, secs in page_loads(drop, db, home, args.out).items():
+            trace = Path(args.out) / "trace_pages.json" if args.trace and name.startswith("postgres") else None
+            for page, secs in page_loads(drop, db, home, args.out, trace).items():
                 rows.append((f"d. page on {name}: {page}", secs, f"{partitions} reports"))
     md = [f"# Dagster benchmark: {files} generated reports ({size / 2**20:.0f} MiB), {os.cpu_count()} cores", "",
           "| measure | time | rate |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
