@@ -56,19 +56,26 @@ def pg_home():
         shutil.rmtree(work, ignore_errors=True)
 
 
-def test_ingest_job_on_postgres_through_pgbouncer(pg_home, tmp_path):
+def _store_on_postgres(tmp_path, pg_home, names: list[str]):
+    """A drop folder of these fixtures, its GovReportStore resource, and the PostgreSQL instance."""
     import dagster as dg
 
-    from assets.definitions import defs
     from assets.resources import GovReportStore
-    from tests.test_dagster import FIXTURES, SHENZHEN_JUSTICE, _key, _partitions, _status
+    from tests.test_dagster import FIXTURES
 
     drop = tmp_path / "drop"
     drop.mkdir()
-    for n in ["000_9fd4f163df564d66.txt", "003_b373f949265f094e.txt", SHENZHEN_JUSTICE]:
+    for n in names:
         shutil.copy(FIXTURES / n, drop / n)
     store = GovReportStore(drop_dir=str(drop), db_path=str(tmp_path / "store.duckdb"), waivers_path=str(tmp_path / "waivers.csv"))
-    instance = dg.DagsterInstance.from_config(str(pg_home))
+    return store, dg.DagsterInstance.from_config(str(pg_home))
+
+
+def test_ingest_job_on_postgres_through_pgbouncer(pg_home, tmp_path):
+    from assets.definitions import defs
+    from tests.test_dagster import SHENZHEN_JUSTICE, _key, _partitions, _status
+
+    store, instance = _store_on_postgres(tmp_path, pg_home, ["000_9fd4f163df564d66.txt", "003_b373f949265f094e.txt", SHENZHEN_JUSTICE])
     assert type(instance.event_log_storage).__name__ == "PartitionSetPostgresEventLogStorage"
     assert defs.resolve_job_def("ingest_drop_folder").execute_in_process(instance=instance, resources={"govreport": store}).success
     key = _key(store, SHENZHEN_JUSTICE)
@@ -109,18 +116,12 @@ def test_verdicts_are_written_in_batches_with_the_same_result(pg_home, tmp_path)
 
     from assets.definitions import defs
     from assets.instance_storage import PartitionSetPostgresEventLogStorage
-    from assets.resources import GovReportStore
     from assets.verdicts import BUCKETS, PARTITIONS, VERDICT, verdicts_key
     from tests.test_dagster import FIXTURES, SHENZHEN_JUSTICE, _key, _latest_page, _partitions, _status
 
-    drop = tmp_path / "drop"
-    drop.mkdir()
     names = ["000_9fd4f163df564d66.txt", "003_b373f949265f094e.txt", SHENZHEN_JUSTICE, "shanghai_office_2019.html",
              "pingtan_2017.txt"]
-    for n in names:
-        shutil.copy(FIXTURES / n, drop / n)
-    store = GovReportStore(drop_dir=str(drop), db_path=str(tmp_path / "store.duckdb"), waivers_path=str(tmp_path / "waivers.csv"))
-    instance = dg.DagsterInstance.from_config(str(pg_home))
+    store, instance = _store_on_postgres(tmp_path, pg_home, names)
     instance.wipe()
     storage = instance.event_log_storage
     assert isinstance(storage, PartitionSetPostgresEventLogStorage) and os.environ["DAGSTER_EVENT_BATCH_SIZE"]
@@ -159,7 +160,7 @@ def test_verdicts_are_written_in_batches_with_the_same_result(pg_home, tmp_path)
     assert info.latest_target_materialization_storage_id == page.storage_id
     assert "FAILS" in _latest_page(instance, store, key).metadata["verdict"].value
     # a changed file is re-published in the next run (a new key: its content changed), current at once
-    (drop / SHENZHEN_JUSTICE).write_bytes((FIXTURES / SHENZHEN_JUSTICE).read_bytes() + b"\n")
+    (tmp_path / "drop" / SHENZHEN_JUSTICE).write_bytes((FIXTURES / SHENZHEN_JUSTICE).read_bytes() + b"\n")
     assert job.execute_in_process(instance=instance, resources={"govreport": store}).success
     now = _partitions(instance)
     assert len(now) == 5 and _key(store, SHENZHEN_JUSTICE) in now and key not in now
@@ -173,20 +174,13 @@ def test_a_bulk_publish_refreshes_the_planner_statistics(pg_home, tmp_path, monk
     run (assets/instance_storage.py, point 3): without it PostgreSQL planned the check pages'
     query for one row until autovacuum caught up, and the pass/fail page took 9 s after a
     10,000-report ingest. A small publish leaves that to autovacuum."""
-    import dagster as dg
     import sqlalchemy as db
 
     from assets import verdicts
     from assets.definitions import defs
-    from assets.resources import GovReportStore
     from tests.test_dagster import FIXTURES, SHENZHEN_JUSTICE
 
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    for n in ["000_9fd4f163df564d66.txt", "003_b373f949265f094e.txt", SHENZHEN_JUSTICE]:
-        shutil.copy(FIXTURES / n, drop / n)
-    store = GovReportStore(drop_dir=str(drop), db_path=str(tmp_path / "store.duckdb"), waivers_path=str(tmp_path / "waivers.csv"))
-    instance = dg.DagsterInstance.from_config(str(pg_home))
+    store, instance = _store_on_postgres(tmp_path, pg_home, ["000_9fd4f163df564d66.txt", "003_b373f949265f094e.txt", SHENZHEN_JUSTICE])
     storage = instance.event_log_storage
 
     def last_analyze() -> dict:
@@ -200,7 +194,7 @@ def test_a_bulk_publish_refreshes_the_planner_statistics(pg_home, tmp_path, monk
     assert job.execute_in_process(instance=instance, resources={"govreport": store}).success
     assert last_analyze() == before  # three verdicts: below the threshold
     monkeypatch.setattr(verdicts, "ANALYZE_AFTER", 1)
-    (drop / SHENZHEN_JUSTICE).write_bytes((FIXTURES / SHENZHEN_JUSTICE).read_bytes() + b"\n")
+    (tmp_path / "drop" / SHENZHEN_JUSTICE).write_bytes((FIXTURES / SHENZHEN_JUSTICE).read_bytes() + b"\n")
     result = job.execute_in_process(instance=instance, resources={"govreport": store})
     assert result.success
     after = last_analyze()
