@@ -8,7 +8,8 @@ resident memory — its growth since the watchdog first saw the file, so pages s
 writer at the fork, or kept by the allocator after an earlier file, are not blamed on this
 one — and, past the file's seconds, its CPU time; a worker over its budget — or one
 that makes the whole process tree (parent + workers) exceed its ceiling — is killed with
-SIGKILL (the tree: the writer's resident memory plus what each worker added since its fork).
+SIGKILL (the tree: the writer's resident memory plus what each worker added since it was
+forked from the pool's fork server).
 The pool then starts a replacement and hands it the same task again with that file
 marked (``skip``): the file gets a document row with the one-line reason, the chunk's other
 files are read again, and nothing else is lost. A file stopped only because the tree was full
@@ -55,7 +56,7 @@ class _Worker:
     task: tuple | None = None  # (seq, task, skip) being worked on
     killed: tuple[int, str, bool] | None = None  # (file index, reason, crowded) when the watchdog killed it
     seen: tuple = ()  # the file `base` was measured for: (task, index)
-    forked: int = 0  # resident memory right after the fork: pages it shares with the writer
+    forked: int = 0  # resident memory right after the fork: pages it shares with the fork server
 
 
 @dataclass
