@@ -5,7 +5,7 @@ So the limits are held from outside. Each worker runs one task (a chunk of files
 and writes, in a shared array, which file of it it is reading and when it began (a few
 nanoseconds a file). A watchdog thread in the parent looks every 50 ms at each busy worker's
 resident memory — its growth since the watchdog first saw the file, so pages shared with the
-writer at the fork, or kept by the allocator after an earlier file, are not blamed on this
+fork server at the fork, or kept by the allocator after an earlier file, are not blamed on this
 one — and, past the file's seconds, its CPU time; a worker over its budget — or one
 that makes the whole process tree (parent + workers) exceed its ceiling — is killed with
 SIGKILL (the tree: the writer's resident memory plus what each worker added since it was
