@@ -29,6 +29,15 @@
    keep up. `assets/verdicts.py` calls this after publishing many verdicts; ANALYZE samples a
    bounded number of rows (0.2 s here at 20,000 events).
 
+4. **A check's state built in one pass** (`get_asset_check_state`). Dagster 1.13 builds a
+   partitioned check's state (Passed / Failed per partition, behind the check's pages) by adding
+   each partition to a new copy of its status set, one partition at a time: quadratic, about 0.1 s
+   per build for a year of 1,686 reports, and the pass/fail page builds it three times. This
+   storage groups the partitions by status first and builds each set once, with Dagster's own
+   rules (a partition counts while it is in the definition, `is_current`, and
+   `_process_run_statuses` for runs that ended); a
+   check of another kind goes through Dagster's code.
+
 Custom storage classes are a documented extension point (named in dagster.yaml); Dagster itself
 is not modified.
 """
@@ -38,13 +47,18 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import timezone
 from typing import Any
 
 import sqlalchemy as db
+from dagster._core.asset_graph_view.serializable_entity_subset import SerializableEntitySubset
+from dagster._core.definitions.partitions.definition import DynamicPartitionsDefinition
 from dagster._core.events import DagsterEventType
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus, AssetCheckExecutionResolvedStatus
+from dagster._core.storage.asset_check_state import AssetCheckState, _process_run_statuses
+from dagster._core.storage.dagster_run import FINISHED_STATUSES, RunsFilter
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import pg_url_from_config
@@ -104,6 +118,22 @@ class PartitionSetPostgresEventLogStorage(PostgresEventLogStorage):
         self._forget(partitions_def_name)
         super().delete_dynamic_partition(partitions_def_name, partition_key)
         self._forget(partitions_def_name)
+
+    # -- 4. a check's state in one pass ------------------------------------------------------
+    def get_asset_check_state(self, keys):
+        fast = [(k, p) for k, p in keys if isinstance(p, DynamicPartitionsDefinition) and p.name]
+        rest = [(k, p) for k, p in keys if (k, p) not in fast]
+        out = dict(super().get_asset_check_state(rest)) if rest else {}
+        if fast:
+            infos = self.get_asset_check_partition_info([k for k, _ in fast])
+            by_key = defaultdict(list)
+            for info in infos:
+                by_key[info.check_key].append(info)
+            planned = {i.latest_planned_run_id for i in infos if i.latest_execution_status == AssetCheckExecutionRecordStatus.PLANNED}
+            ended = {r.run_id: r.status for r in self._instance.get_runs(filters=RunsFilter(run_ids=list(planned), statuses=FINISHED_STATUSES))} if planned else {}
+            for key, partitions_def in fast:
+                out[key] = check_state(key, partitions_def, self._keys(partitions_def.name), by_key[key], ended)
+        return out
 
     # -- 3. batched writes -------------------------------------------------------------------
     def store_event_batch(self, events: Sequence) -> None:
@@ -196,3 +226,30 @@ class PartitionSetPostgresEventLogStorage(PostgresEventLogStorage):
                 for partition, event_id, run_id, ts in conn.execute(query).fetchall():
                     out[partition] = (int(event_id), run_id, ts.replace(tzinfo=timezone.utc).timestamp())
         return out
+
+
+_RESOLVED = {AssetCheckExecutionRecordStatus.SUCCEEDED: AssetCheckExecutionResolvedStatus.SUCCEEDED,
+             AssetCheckExecutionRecordStatus.FAILED: AssetCheckExecutionResolvedStatus.FAILED}
+
+
+def check_state(key, partitions_def, members: frozenset[str], infos: Sequence, ended_runs: Mapping) -> AssetCheckState:
+    """A check's state over a dynamic partitions definition whose keys are `members`, from its
+    partitions' latest executions (one each), as Dagster's `AssetCheckState.empty().with_updates(...)`
+    builds it (`_valid_partition_key` is membership), each status set built once."""
+    keys_by_status: dict = defaultdict(list)
+    planned: dict[str, list[str]] = defaultdict(list)
+    for info in infos:
+        pk = info.partition_key
+        if pk not in members:
+            continue
+        if info.latest_execution_status == AssetCheckExecutionRecordStatus.PLANNED:
+            keys_by_status[AssetCheckExecutionResolvedStatus.IN_PROGRESS].append(pk)
+            planned[info.latest_planned_run_id].append(pk)
+        elif info.latest_execution_status in _RESOLVED and info.is_current:
+            keys_by_status[_RESOLVED[info.latest_execution_status]].append(pk)
+    subsets = {status: SerializableEntitySubset(key=key, value=partitions_def.subset_with_partition_keys(keys_by_status.get(status, ())))
+               for status in AssetCheckExecutionResolvedStatus}
+    in_progress = {run: SerializableEntitySubset(key=key, value=partitions_def.subset_with_partition_keys(pks)) for run, pks in planned.items()}
+    subsets, in_progress = _process_run_statuses(key, partitions_def, subsets, in_progress, ended_runs)
+    latest = max((max(i.latest_check_event_storage_id, i.latest_materialization_storage_id or 0) for i in infos), default=0)
+    return AssetCheckState(latest_storage_id=latest, subsets=subsets, in_progress_runs=in_progress)

@@ -202,3 +202,48 @@ def test_a_bulk_publish_refreshes_the_planner_statistics(pg_home, tmp_path, monk
     logs = [e.message for e in instance.all_logs(result.run_id) if e.message and "verdicts of" in e.message]
     assert logs and "statistics" in logs[-1]
     instance.dispose()
+
+
+def test_check_state_built_in_one_pass_is_dagsters(pg_home):
+    """The check's state our storage builds in one pass (assets/instance_storage.py, point 4) is
+    the one Dagster's own incremental build gives: passed, failed, a verdict made stale by a newer
+    page, a report whose partition was deleted, reports never judged."""
+    import dagster as dg
+    from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
+    from dagster._core.definitions.partitions.context import partition_loading_context
+    from dagster._core.storage.asset_check_state import AssetCheckState, bulk_update_asset_check_state
+
+    instance = dg.DagsterInstance.from_config(str(pg_home))
+    storage = instance.event_log_storage
+    pdef = dg.DynamicPartitionsDefinition(name="state_test")
+    asset, check = dg.AssetKey("state_test_asset"), dg.AssetCheckKey(dg.AssetKey("state_test_asset"), "verdict")
+    keys = [f"2023·机关{i}·{i:08x}" for i in range(30)]
+    instance.add_dynamic_partitions(pdef.name, keys)
+
+    def page(k):
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=asset, partition=k))
+
+    def verdict(k, passed):
+        rec = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=asset, asset_partitions=[k]), limit=1).records[0]
+        target = AssetCheckEvaluationTargetMaterializationData(storage_id=rec.storage_id, run_id=rec.run_id, timestamp=rec.timestamp)
+        instance.report_runless_asset_event(dg.AssetCheckEvaluation(asset_key=asset, check_name="verdict", passed=passed, partition=k,
+                                                                    target_materialization_data=target))
+
+    for i, k in enumerate(keys[:26]):
+        page(k)
+        verdict(k, passed=i < 10)
+    for k in keys[20:25]:
+        page(k)  # a newer page: its verdict is stale
+    instance.delete_dynamic_partition(pdef.name, keys[25])
+
+    ours = storage.get_asset_check_state([(check, pdef)])[check]
+    with partition_loading_context(dynamic_partitions_store=instance):  # as the webserver calls it
+        dagsters = bulk_update_asset_check_state(instance, [(check, pdef)], {check: AssetCheckState.empty()})[check]
+
+    def by_status(state):
+        return {s.value: sorted(sub.value.get_partition_keys()) for s, sub in state.subsets.items() if not sub.is_empty}
+
+    assert by_status(ours) == by_status(dagsters)
+    assert by_status(ours) == {"SUCCEEDED": sorted(keys[:10]), "FAILED": sorted(keys[10:20])}
+    assert ours.latest_storage_id == dagsters.latest_storage_id > 0 and ours.in_progress_runs == dagsters.in_progress_runs == {}
+    instance.dispose()
