@@ -10,6 +10,8 @@ year's `report_verdicts_<year>` (assets/verdicts.py) and the store-wide verdict 
 """
 
 
+import time
+
 import dagster as dg
 
 from pipeline.check.report_checks import CHECK_NAMES
@@ -139,6 +141,7 @@ def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore
     """Ingest the drop folder into DuckDB (new and changed files only), then publish each
     loaded report's verdict on `report_verdicts`."""
     db = govreport.resolved_db_path()
+    t0 = time.perf_counter()
     try:
         summary = run_ingest(govreport.resolved_drop_dir(), db, batch_size=govreport.batch_size, workers=govreport.workers or None,
                              wait_seconds=govreport.lock_wait_seconds, waivers_path=govreport.resolved_waivers_path(),
@@ -148,6 +151,7 @@ def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore
     if summary.interrupted:  # Terminate (SIGINT) or SIGTERM: what finished is committed, nothing else is done
         raise dg.Failure(description=f"stopped by {summary.interrupted}: {summary.processed} files processed and committed, "
                                      f"{summary.left} left for the next run", allow_retries=False)
+    t_ingest = time.perf_counter()
     con = connect(db, read_only=True)
     try:
         counts = _one_row(con, "select_stage_counts")
@@ -169,11 +173,15 @@ def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore
                 yield dg.MaterializeResult(asset_key=spec.key, metadata=meta)
         # the tables first, then the verdicts computed from them (a verdict older than its
         # inputs would show as unsynced)
+        t_tables = time.perf_counter()
         added, gone = sync_partitions(context.instance, db)
+        t_partitions = time.perf_counter()
         waivers = summary.waivers
         changed = waivers.changed_report_ids if waivers else set()
         published = publish_verdicts(context, db, sorted(set(summary.report_ids) | set(summary.continuity_report_ids) | changed), govreport.resolved_drop_dir())
-        context.log.info(f"processed {summary.processed}, published {published} verdicts; partitions +{len(added)} −{len(gone)}")
+        context.log.info(f"processed {summary.processed}, published {published} verdicts; partitions +{len(added)} −{len(gone)}; "
+                         f"ingest {t_ingest - t0:.1f} s, table pages {t_tables - t_ingest:.1f} s, partitions {t_partitions - t_tables:.1f} s, "
+                         f"verdicts {time.perf_counter() - t_partitions:.1f} s")
         checks = _table_checks(con, counts, waivers)
         for spec in TABLE_CHECKS:
             if spec.key in context.selected_asset_check_keys:
