@@ -49,8 +49,7 @@ def read_findings(db_path: str, report_ids: list[str], drop_dir: str | None = No
         return {}
     con = connect(db_path, read_only=True)
     try:
-        con.execute("CREATE TEMP TABLE want (report_id VARCHAR)")
-        con.executemany("INSERT INTO want VALUES (?)", [[r] for r in report_ids])
+        want_table(con, "report_id", report_ids)
         out = {r[0]: ReportFindings(dict(zip(REPORT_COLUMNS, r))) for r in con.execute(
             f"SELECT {', '.join(f'r.{c}' for c in REPORT_COLUMNS)} FROM reports r JOIN want USING (report_id)").fetchall()}  # noqa: S608
         rows = con.execute(
@@ -75,6 +74,12 @@ def read_findings(db_path: str, report_ids: list[str], drop_dir: str | None = No
         return out
     finally:
         con.close()
+
+
+def want_table(con, column: str, values: list[str]) -> None:
+    """A temporary table `want(column)` of these values, in one statement: a row-by-row
+    executemany took 3.9 s for 10,000 report ids here (the machine loaded), this 0.013 s."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE want AS SELECT unnest(?::VARCHAR[]) AS {column}", [values])
 
 
 def _esc(v) -> str:

@@ -11,8 +11,8 @@
 2. **Verdicts written in batches.** Dagster 1.13 writes event batches
    (`store_event_batch`, switched on by `DAGSTER_EVENT_BATCH_SIZE`) for materializations only;
    dagster-postgres refuses others. This storage also writes a batch of partitioned
-   `AssetCheckEvaluation`s in two statements (the events, then one upsert of their execution
-   rows), and writes a materialization batch spanning several assets as one batch per asset
+   `AssetCheckEvaluation`s in two statements (the events, then one multi-row upsert of their
+   execution rows), and writes a materialization batch spanning several assets as one batch per asset
    (dagster-postgres updates only the last event's asset record). `assets/verdicts.py` sends each
    report's materialization and verdict evaluation with batch metadata when the storage says it
    can (`writes_verdict_batches`); importing this module sets `DAGSTER_EVENT_BATCH_SIZE`
@@ -195,14 +195,15 @@ class PartitionSetPostgresEventLogStorage(PostgresEventLogStorage):
                 evaluation_event=event_row["event"], evaluation_event_timestamp=self._event_insert_timestamp(event),
                 evaluation_event_storage_id=event_id,
                 materialization_event_storage_id=ev.target_materialization_data.storage_id if ev.target_materialization_data else None))
-        insert = postgresql.insert(AssetCheckExecutionsTable)
+        # one multi-row statement: psycopg2's executemany sends an upsert per row (0.5 ms each here)
+        insert = postgresql.insert(AssetCheckExecutionsTable).values(rows)
         upsert = insert.on_conflict_do_update(
             index_elements=[AssetCheckExecutionsTable.c.asset_key, AssetCheckExecutionsTable.c.check_name,
                             AssetCheckExecutionsTable.c.run_id, AssetCheckExecutionsTable.c.partition],
             set_={c: insert.excluded[c] for c in ("execution_status", "evaluation_event", "evaluation_event_timestamp",
                                                     "evaluation_event_storage_id", "materialization_event_storage_id")})
         with self.index_connection() as conn:
-            conn.execute(upsert, rows)
+            conn.execute(upsert)
 
     def analyze_event_tables(self) -> None:
         """Refresh PostgreSQL's statistics of the tables a bulk publish fills (point 3 above). A

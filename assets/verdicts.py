@@ -32,7 +32,7 @@ from dagster._core.events import DagsterEvent, DagsterEventBatchMetadata, Dagste
 
 from pipeline.store.db import connect, sql
 
-from .findings import ReportFindings, findings_md, md_table, numbers_line, read_findings
+from .findings import ReportFindings, findings_md, md_table, numbers_line, read_findings, want_table
 from .resources import GovReportStore
 
 YEARS = range(2019, 2031)  # the 2019 and 2021 forms; earlier (legacy) reports are few
@@ -249,8 +249,7 @@ def _year_verdicts(bucket: str) -> dg.AssetsDefinition:
         keys = list(context.partition_keys)
         con = connect(db, read_only=True)
         try:
-            con.execute("CREATE TEMP TABLE want (k VARCHAR)")
-            con.executemany("INSERT INTO want VALUES (?)", [[k] for k in keys])
+            want_table(con, "k", keys)
             ids = [r for (r,) in con.execute("SELECT report_id FROM reports WHERE partition_key IN (SELECT k FROM want)").fetchall()]
         finally:
             con.close()

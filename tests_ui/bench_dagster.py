@@ -119,11 +119,18 @@ class _PgWatch:
         return {"activity": self.rows, "tables": self.tables}
 
 
-def page_loads(drop: Path, db: Path, home: Path, shots: str, trace: Path | None = None) -> dict[str, str]:
+# The proposed upstream fix of the check's Partitions list (docs/dagster-check-partitions-list.md):
+# a scroll container of bounded height, so that its virtualizer draws the rows in view, not every
+# partition. Injected only with --upstream-list-fix, to measure what the fix would give.
+UPSTREAM_LIST_FIX_CSS = "[class*=AssetEventList_assetListContainer] { max-height: calc(100vh - 330px); }"
+
+
+def page_loads(drop: Path, db: Path, home: Path, shots: str, trace: Path | None = None, css: str | None = None) -> dict[str, str]:
     """Each page on the reviewer's path, from navigation until its content shows (README, "Reviewing").
     With `trace`, also writes there (JSON) each page's GraphQL requests as the browser timed them,
     the browser's own time (layout, script: Chrome's Performance metrics), the load average, and
-    what PostgreSQL was doing; and times the pass/fail page twice more."""
+    what PostgreSQL was doing; and times the pass/fail page twice more. With `css`, every page
+    gets that style sheet (a proposed change of Dagster's UI, measured)."""
     import json
 
     from playwright.sync_api import sync_playwright
@@ -144,6 +151,9 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str, trace: Path | None 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            if css:
+                page.add_init_script("document.addEventListener('DOMContentLoaded', () => {"
+                                     f"const s = document.createElement('style'); s.textContent = {css!r}; document.head.appendChild(s); }});")
             page.set_default_timeout(120_000)
             requests: list[dict] = []
             traced: list[dict] = []
@@ -261,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg-dir", default=str(ROOT / ".postgres"))
     ap.add_argument("--trace", action="store_true", help="with the PostgreSQL pages: write OUT/trace_pages.json (each page's GraphQL requests, "
                     "the browser's layout and script time, pg_stat_activity) and time the pass/fail page twice more")
+    ap.add_argument("--upstream-list-fix", action="store_true", help="with --pages-of: time the pages with the proposed fix of Dagster's "
+                    "check Partitions list injected as CSS (docs/dagster-check-partitions-list.md)")
     ap.add_argument("--skip-cli", action="store_true", help="do not run the command line first (at 50,000 reports: the Dagster path and the pages only)")
     ap.add_argument("--pages-of", metavar="WORK", help="only time the pages again, on the PostgreSQL instance a previous run left in WORK")
     args = ap.parse_args(argv)
@@ -271,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.out).mkdir(exist_ok=True)
         lines = [f"| d. page on postgres: {page} | {secs} |" for page, secs in
                  page_loads(work / "drop", work / "dagster_postgres.duckdb", work / "home_postgres", args.out,
-                                         Path(args.out) / "trace_pages.json" if args.trace else None).items()]
+                                         Path(args.out) / "trace_pages.json" if args.trace else None,
+                                         UPSTREAM_LIST_FIX_CSS if args.upstream_list_fix else None).items()]
         (Path(args.out) / "dagster_pages.md").write_text("| page | time |\n|---|---|\n" + "\n".join(lines) + "\n")
         print("\n".join(lines))
         return 0
