@@ -95,3 +95,32 @@ def test_a_writer_can_wait_for_the_lock(tmp_path):
     out, err = waiting.communicate(timeout=60)
     assert waiting.returncode == 0, err
     assert "1 processed" in out
+
+
+def test_publishing_waits_longer_as_the_store_grows(tmp_path, monkeypatch):
+    """A publish copies the whole store for readers; at 50,000 reports that is 1.9 GB, and a copy
+    every 5 s would take most of the writer's time. The gap after a publish is at least
+    PUBLISH_GAP_PER_COPY_SECOND times the copy's duration (pipeline/store/writer.py)."""
+    from pipeline.store import writer as w
+
+    clock = [1000.0]
+    monkeypatch.setattr(w.time, "monotonic", lambda: clock[0])
+    real_copy = w.shutil.copyfile
+    copies = []
+
+    def slow_copy(src, dst):  # a copy that takes 2 s of the clock
+        copies.append(clock[0])
+        clock[0] += 2.0
+        return real_copy(src, dst)
+
+    monkeypatch.setattr(w.shutil, "copyfile", slow_copy)
+    with w.StoreWriter(tmp_path / "store.duckdb", publish_every=5.0) as sw:
+        sw.committed()  # first commit: publishes
+        assert len(copies) == 1
+        clock[0] += 5.0
+        sw.committed()  # 5 s later: within 9 × 2 s of the last copy, no publish
+        assert len(copies) == 1
+        clock[0] += 13.0
+        sw.committed()  # 18 s after the copy ended
+        assert len(copies) == 2
+    assert len(copies) == 2  # the end of the run publishes only what is still unpublished
