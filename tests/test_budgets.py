@@ -262,6 +262,38 @@ def test_sigterm_ends_the_run_within_10_s_while_a_worker_is_stuck_in_a_file(tmp_
     assert all(got[n] is None for n in REAL)
 
 
+STOP_DURING_LAST_COMMIT = """
+import os, signal, sys
+import psutil
+from pipeline.store import ingest
+load = ingest.load_staged
+
+def load_then_stop(*args, **kwargs):
+    out = load(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGTERM)  # the stop request lands while the run commits
+    return out
+
+ingest.load_staged = load_then_stop
+summary = ingest.run_ingest(sys.argv[1], sys.argv[2], workers=2, batch_size=1000)
+left = [p.pid for p in psutil.Process().children(recursive=True) if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+print(summary.interrupted, summary.processed, left)
+"""
+
+
+def test_a_stop_asked_during_the_last_commit_leaves_no_process_behind(tmp_path):
+    """The last batch commits after the pool has handed over every file; a SIGTERM then still
+    ends the pool's fork server and resource tracker before the run exits (killtest once
+    caught them outliving the writer)."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for name in REAL:
+        shutil.copy(FIXTURES / name, drop / name)
+    done = subprocess.run([sys.executable, "-c", STOP_DURING_LAST_COMMIT, str(drop), str(tmp_path / "s.duckdb")],
+                          capture_output=True, text=True, timeout=180, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["SIGTERM", "3", "[]"], (done.stdout, done.stderr[-2000:])
+
+
 DAGSTER_RUN = """
 import sys
 import dagster as dg

@@ -26,7 +26,7 @@ from pipeline.read.dropfolder import DEFAULT_MAX_BYTES, Refusal, TooBig, Unreada
 from pipeline.read.images import PICTURE_SUFFIXES  # issue 16
 from pipeline.read.webpage import images_beside  # issue 16
 from pipeline.process import PIPELINE_VERSION, process_bytes, report_id_for, unreadable_file
-from pipeline.store.pool import TICK, WatchedPool
+from pipeline.store.pool import TICK, WatchedPool, stop_helper_processes
 from pipeline.store.db import sql
 from pipeline.store.refusals import record_refusals
 from pipeline.store.load import continuity_checks, load_batch, load_staged, remove_paths, stage_tables
@@ -394,6 +394,8 @@ def run_ingest(
             commit()
         stop.__exit__()  # the wind-down below is short; a signal now has its usual effect
         summary.interrupted = stop.requested
+        if summary.interrupted:  # asked while a batch was committed, after the pool had closed: end the fork server too
+            stop_helper_processes()
         summary.left = len(todo) - i
         summary.workers_replaced, summary.tree_peak_bytes = stats.replaced, stats.tree_peak
         summary.processed = len(summary.report_ids)

@@ -131,7 +131,7 @@ def _main_not_imported():
         main.__dict__.update(saved)
 
 
-def _stop_helper_processes() -> None:
+def stop_helper_processes() -> None:
     """End multiprocessing's fork server and resource tracker (children of the writer) now,
     the way CPython's own tests do: left to themselves they notice the writer is gone a moment
     after it exits, and a stopped run must leave nothing running (make killtest)."""
@@ -340,4 +340,4 @@ class WatchedPool:
             w.conn.close()
         self._watchdog.join(1)
         if stop_server:
-            _stop_helper_processes()
+            stop_helper_processes()
