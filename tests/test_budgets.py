@@ -294,6 +294,39 @@ def test_a_stop_asked_during_the_last_commit_leaves_no_process_behind(tmp_path):
     assert done.stdout.split() == ["SIGTERM", "3", "[]"], (done.stdout, done.stderr[-2000:])
 
 
+SIGTERM_IN_WIND_DOWN = """
+import os, signal, sys, time
+import psutil
+from pipeline.store import ingest
+find = ingest.missing_continuity
+
+def stop_now(con):
+    print(" ".join(str(p.pid) for p in psutil.Process().children(recursive=True)), flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)  # the stop request lands in the wind-down: SIGTERM's usual effect
+    time.sleep(30)
+    return find(con)
+
+ingest.missing_continuity = stop_now
+ingest.run_ingest(sys.argv[1], sys.argv[2], workers=2)
+"""
+
+
+def test_sigterm_in_the_wind_down_ends_the_run_and_its_helpers(tmp_path):
+    """After the processing loop SIGTERM ends the process as before, but the pool's fork server
+    and resource tracker end first: none is running the moment the run is gone."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for name in REAL:
+        shutil.copy(FIXTURES / name, drop / name)
+    run = subprocess.Popen([sys.executable, "-c", SIGTERM_IN_WIND_DOWN, str(drop), str(tmp_path / "s.duckdb")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+    helpers = [psutil.Process(int(pid)) for pid in run.stdout.readline().split()]
+    code = run.wait(60)
+    left = [p.pid for p in helpers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]  # the moment it exits
+    assert code == -signal.SIGTERM, run.stderr.read()[-2000:]
+    assert helpers and not left, left
+
+
 DAGSTER_RUN = """
 import sys
 import dagster as dg

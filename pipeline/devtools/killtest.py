@@ -187,6 +187,20 @@ def killed_run(drop: Path, db: Path, batch: int, how: str, rng: random.Random, c
     return "finished first"
 
 
+def _roles(writer_pid: int, children: list) -> dict[int, str]:
+    """What each child of the run is, seen while the writer lives: its fork server and resource
+    tracker (the writer's children), or a worker (forked by the fork server)."""
+    out = {}
+    for p in children:
+        try:
+            cmd, parent = " ".join(p.cmdline()), p.ppid()
+        except Exception:  # noqa: BLE001 - gone meanwhile
+            continue
+        out[p.pid] = ("resource tracker" if "resource_tracker" in cmd else "fork server" if "forkserver" in cmd else cmd[:40]) \
+            if parent == writer_pid else "worker"
+    return out
+
+
 def _stopped_run(proc: subprocess.Popen, delay: float) -> str:
     """SIGTERM to the writer after `delay` s; "stopped in X s" or "NOT stopped …"."""
     import psutil
@@ -196,6 +210,7 @@ def _stopped_run(proc: subprocess.Popen, delay: float) -> str:
         proc.wait()
         return "finished first"
     workers = psutil.Process(proc.pid).children(recursive=True)
+    roles = _roles(proc.pid, workers)
     t = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     try:
@@ -205,10 +220,11 @@ def _stopped_run(proc: subprocess.Popen, delay: float) -> str:
         proc.wait()
         return f"NOT stopped within {STOP_SECONDS:g} s of SIGTERM"
     seconds = time.monotonic() - t
-    left = [w.pid for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+    left = [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
     if left:
+        what = [f"{w.pid} ({roles.get(w.pid, '?')})" for w in left]
         os.killpg(proc.pid, signal.SIGKILL)
-        return f"NOT stopped: workers {left} outlived the writer"
+        return f"NOT stopped: {', '.join(what)} outlived the writer (exit {proc.returncode} {seconds:.2f} s after SIGTERM, {delay:.2f} s in)"
     return f"stopped {seconds:.2f} s after SIGTERM (exit {proc.returncode}), {delay:.2f} s in"
 
 

@@ -273,6 +273,40 @@ def process_files(drop_dir: Path, entries: list[FileEntry], workers: int, stagin
         pool.close(stop_server=stop)  # a stopped run leaves no process of its own behind
 
 
+class _EndHelpersOnSignal:
+    """Outside the processing loop (waiting for the store's lock, the wind-down after it, the
+    final publish) SIGINT/SIGTERM keep their usual effect — SIGTERM ends the process, SIGINT
+    raises KeyboardInterrupt — but first end the pool's fork server and resource tracker, which
+    would otherwise outlive the writer by a moment (killtest caught them). Main thread only."""
+
+    def __init__(self):
+        self._old: dict = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        stop_helper_processes()
+        old = self._old.get(signum)
+        if old is None:  # a handler not set from Python: the default
+            old = signal.SIG_DFL
+        if callable(old):
+            return old(signum, frame)
+        signal.signal(signum, old)
+        if old == signal.SIG_DFL:
+            os.kill(os.getpid(), signum)
+        return None
+
+    def __exit__(self, *exc):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old = {}
+        return False
+
+
 class _StopOnSignal:
     """SIGINT/SIGTERM ask the run to stop: the processing loop sees it within 50 ms, commits
     what finished and kills the workers (main thread only; elsewhere signals keep their usual
@@ -331,7 +365,7 @@ def run_ingest(
     os.environ.setdefault("GOVREPORT_OCR_CACHE", f"{db_path}.ocr")  # issue 16: OCR results kept beside the store (read/ocr_cache.py)
     workers = workers or os.cpu_count() or 1
     summary = RunSummary()
-    with StoreWriter(db_path, wait_seconds=wait_seconds) as writer, _StopOnSignal() as stop:
+    with _EndHelpersOnSignal(), StoreWriter(db_path, wait_seconds=wait_seconds) as writer, _StopOnSignal() as stop:
         con = writer.con
         entries, summary.refused = scan_entries(drop_dir, max_bytes)
         record_refusals(con, summary.refused)
@@ -392,7 +426,7 @@ def run_ingest(
             results.close()  # kills the workers at once: files in flight are dropped, never half-stored
         if batch:  # a stop: what finished is committed, the files in flight are left for the next run
             commit()
-        stop.__exit__()  # the wind-down below is short; a signal now has its usual effect
+        stop.__exit__()  # the wind-down below is short; a signal now ends the run (_EndHelpersOnSignal)
         summary.interrupted = stop.requested
         if summary.interrupted:  # asked while a batch was committed, after the pool had closed: end the fork server too
             stop_helper_processes()
