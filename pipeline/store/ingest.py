@@ -273,11 +273,9 @@ def process_files(drop_dir: Path, entries: list[FileEntry], workers: int, stagin
         pool.close(stop_server=stop)  # a stopped run leaves no process of its own behind
 
 
-class _EndHelpersOnSignal:
-    """Outside the processing loop (waiting for the store's lock, the wind-down after it, the
-    final publish) SIGINT/SIGTERM keep their usual effect — SIGTERM ends the process, SIGINT
-    raises KeyboardInterrupt — but first end the pool's fork server and resource tracker, which
-    would otherwise outlive the writer by a moment (killtest caught them). Main thread only."""
+class _OnSignal:
+    """Context manager: `_handle` takes SIGINT and SIGTERM while inside (main thread only;
+    elsewhere signals keep their handlers); the previous handlers come back on exit."""
 
     def __init__(self):
         self._old: dict = {}
@@ -287,6 +285,22 @@ class _EndHelpersOnSignal:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._old[sig] = signal.signal(sig, self._handle)
         return self
+
+    def _handle(self, signum, frame):
+        raise NotImplementedError
+
+    def __exit__(self, *exc):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old = {}
+        return False
+
+
+class _EndHelpersOnSignal(_OnSignal):
+    """Outside the processing loop (waiting for the store's lock, the wind-down after it, the
+    final publish) SIGINT/SIGTERM keep their usual effect — SIGTERM ends the process, SIGINT
+    raises KeyboardInterrupt — but first end the pool's fork server and resource tracker, which
+    would otherwise outlive the writer by a moment (killtest caught them)."""
 
     def _handle(self, signum, frame):
         stop_helper_processes()
@@ -300,39 +314,21 @@ class _EndHelpersOnSignal:
             os.kill(os.getpid(), signum)
         return None
 
-    def __exit__(self, *exc):
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-        self._old = {}
-        return False
 
-
-class _StopOnSignal:
+class _StopOnSignal(_OnSignal):
     """SIGINT/SIGTERM ask the run to stop: the processing loop sees it within 50 ms, commits
     what finished and kills the workers (main thread only; elsewhere signals keep their usual
     handlers). Dagster's Terminate sends SIGINT to the run's process, which lands here too."""
 
     def __init__(self):
+        super().__init__()
         self.requested = ""
-        self._old: dict = {}
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, self._handle)
-        return self
 
     def _handle(self, signum, frame):
         if self.requested:  # asked twice: stop now (the last committed batch stays)
             self.__exit__()
             raise KeyboardInterrupt
         self.requested = signal.Signals(signum).name
-
-    def __exit__(self, *exc):
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-        self._old = {}
-        return False
 
 
 def missing_continuity(con) -> list[str]:
