@@ -13,6 +13,7 @@ import sys
 from pipeline.read.budget import DEFAULT_MAX_MEMORY, DEFAULT_MAX_SECONDS, Budget, parse_size, size_text
 from pipeline.read.dropfolder import DEFAULT_MAX_BYTES, one_line
 from pipeline.store.ingest import DEFAULT_BATCH, run_ingest
+from pipeline.store.pool import stop_helper_processes
 from pipeline.store.summary import store_summary
 from pipeline.store.review import add_review_commands
 from pipeline.store.writer import StoreBusy
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     except StoreBusy as exc:
         print(exc, file=sys.stderr)
         return 3
+    finally:
+        stop_helper_processes()  # this process runs no other pool: a signal from here on leaves nothing behind
     if not args.quiet:
         print(file=sys.stderr)
     print(f"files: {summary.files_seen} seen, {summary.processed} processed, {summary.unchanged} unchanged, "
