@@ -98,7 +98,7 @@ def test_a_writer_can_wait_for_the_lock(tmp_path):
 
 
 def test_publishing_waits_longer_as_the_store_grows(tmp_path, monkeypatch):
-    """A publish copies the whole store for readers; at 50,000 reports that is 1.9 GB, and a copy
+    """A publish copies the whole store for readers; at 50,000 reports that is 2.4 GB, and a copy
     every 5 s would take most of the writer's time. The gap after a publish is at least
     PUBLISH_GAP_PER_COPY_SECOND times the copy's duration (pipeline/store/writer.py)."""
     from pipeline.store import writer as w

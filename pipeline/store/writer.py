@@ -9,7 +9,7 @@ Dagster UI must query meanwhile. So the store is two files:
 * ``<db>`` — the published copy that readers open (``duckdb <db>``, ``read_only=True``). After a
   commit the writer checkpoints its copy and atomically renames a fresh copy over ``<db>``
   (at most every ``publish_every`` seconds, and always at the end of a run). The copy grows
-  with the store (1.9 GB at 50,000 reports), so the gap also grows: at least
+  with the store (2.4 GB at 50,000 generated reports), so the gap also grows: at least
   ``PUBLISH_GAP_PER_COPY_SECOND`` times the last copy's duration, which keeps publishing to
   about a tenth of the writer's time whatever the store's size. A reader that has
   the old file open keeps reading the old snapshot; the next connection sees the new one.
