@@ -30,3 +30,15 @@ def test_round_trip_row_with_total(parts):
     cands = split_with_total(["".join(map(str, row))], 7)
     assert row in cands
     assert all(sum(c[:-1]) == c[-1] for c in cands)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.text(alphabet="0123456789", min_size=1, max_size=9), min_size=1, max_size=3),
+    st.integers(min_value=2, max_value=7),
+)
+def test_cuts_with_a_total_are_exactly_the_brute_force_ones(tokens, parts):
+    """The search's prunings (casting out nines on the total, the largest sum the digits left
+    can reach) drop no cut: every cut that sums to its total is found, and no other."""
+    brute = {c for c in split_plain(tokens, parts, limit=10**6) if sum(c[:-1]) == c[-1]}
+    assert set(split_with_total(tokens, parts)) == brute

@@ -63,6 +63,8 @@ def split_with_total(tokens: Sequence[str], parts: int) -> list[tuple[int, ...]]
         if not head_tokens:
             continue
         text = "".join(head_tokens)
+        if _digit_sum(text) % 9 != _digit_sum(total_s) % 9:
+            continue  # casting out nines: no cut of these digits sums to this total
         bounds = _bounds(head_tokens)
         total = int(total_s)
         for cells in _cuts_summing(text, bounds, 0, parts - 1, total):
@@ -70,6 +72,10 @@ def split_with_total(tokens: Sequence[str], parts: int) -> list[tuple[int, ...]]
             if len(results) > MAX_CANDIDATES:
                 return results
     return results
+
+
+def _digit_sum(digits: str) -> int:
+    return sum(map(int, digits))
 
 
 def _bounds(tokens: Sequence[str]) -> set[int]:
@@ -95,8 +101,10 @@ def _cuts_summing(text: str, bounds: set[int], pos: int, parts: int, target: int
         rest = len(text) - pos
         width = len(str(target))
         out: list[tuple[int, ...]] = []
-        # each remaining number has at most as many digits as what is left to reach
-        if parts == 0 or rest < parts or rest > parts * width:
+        # each remaining number has at most as many digits as what is left to reach, and
+        # `parts` numbers of `rest` digits sum to less than 10**(rest-parts+1) + 10*(parts-1)
+        # (one long number and single digits is the largest split)
+        if parts == 0 or rest < parts or rest > parts * width or target >= 10 ** (rest - parts + 1) + 10 * (parts - 1):
             pass
         elif target == 0:
             if rest == parts and text[pos:] == "0" * rest:
