@@ -52,3 +52,59 @@ def test_a_killed_runs_staged_files_are_never_loaded(tmp_path):
     assert _counts(db) == before
     assert not staging.exists()
     assert work_path(db).exists()
+
+
+def test_workers_keep_working_while_a_batch_is_committed(tmp_path):
+    """The pool hands out files only when the run's loop polls it; commits run on their own
+    thread (writer.BackgroundCommits), so while a batch is committed the loop keeps feeding
+    the workers. Here the first commit is held open (its progress call waits) until more
+    chunks are staged than the two workers' tasks in hand could make; with the commit on the
+    loop's thread the count stops at two and this waits out its minute."""
+    import time
+
+    from pipeline.devtools.generate import write_corpus
+
+    drop, db = tmp_path / "drop", tmp_path / "store.duckdb"
+    write_corpus(drop, 160, seed=3, broken_share=0.0)
+    staged_while_held: list[int] = []
+
+    def hold_first_commit(done: int, total: int) -> None:
+        if staged_while_held:
+            return
+        deadline, staged = time.monotonic() + 60, 0
+        while time.monotonic() < deadline and staged < 3:
+            time.sleep(0.05)
+            staged = len(list(staging_path(db).glob("*-documents.arrow")))
+        staged_while_held.append(staged)
+
+    summary = run_ingest(drop, db, batch_size=32, workers=2, progress=hold_first_commit)
+    assert staged_while_held[0] >= 3, f"{staged_while_held[0]} chunk(s) staged while the first batch was committed"
+    assert summary.processed == 160 and _counts(db)["reports"] == 160
+
+
+def test_background_commits_run_in_order_one_at_a_time_and_raise_their_errors():
+    import threading
+    import time
+
+    import pytest
+
+    from pipeline.store.writer import BackgroundCommits
+
+    log, running = [], threading.Semaphore(1)
+
+    def commit(n: int) -> None:
+        assert running.acquire(blocking=False), "two commits at once"
+        time.sleep(0.01)
+        log.append((n, threading.current_thread().name))
+        running.release()
+        if n == 3:
+            raise OSError("disk full")
+
+    commits = BackgroundCommits()
+    for n in range(3):
+        commits.submit(commit, n)
+    commits.submit(commit, 3)
+    with pytest.raises(OSError, match="disk full"):
+        commits.close()
+    assert [n for n, _ in log] == [0, 1, 2, 3]
+    assert all(name.startswith("govreport-commit") for _, name in log)

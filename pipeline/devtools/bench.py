@@ -209,7 +209,8 @@ def measure(corpus: str, drop: Path, work: Path, args, described: str) -> list[s
     worker_total = sum(cli.worker_seconds.values()) or 1.0
     wall = cli.seconds
     stage_lines = [f"| {k} | {v:.1f} | {v / worker_total:.0%} |" for k, v in cli.worker_seconds.items()]
-    for key, label in (("store", "store (writer, wall)"), ("scan", "scan + plan (wall)"), ("continuity", "continuity checks (wall)")):
+    for key, label in (("store", "store (writer's commit thread, beside the workers)"), ("commit_wait", "loop waiting on a commit (wall)"),
+                       ("scan", "scan + plan (wall)"), ("continuity", "continuity checks (wall)")):
         secs = cli.stage_seconds.get(key, 0)
         stage_lines.append(f"| {label} | {secs:.1f} | {secs / wall:.0%} of wall |")
     return [

@@ -31,7 +31,7 @@ from pipeline.store.db import sql
 from pipeline.store.refusals import record_refusals
 from pipeline.store.load import continuity_checks, load_batch, load_staged, remove_paths, stage_tables
 from pipeline.store.waivers import WaiverStatus, default_waivers_path, load_waivers
-from pipeline.store.writer import StoreWriter
+from pipeline.store.writer import BackgroundCommits, StoreWriter
 
 DEFAULT_BATCH = 500
 
@@ -382,29 +382,33 @@ def run_ingest(
         batch_files: list[FileDone] = []
         batch_entries: list[FileEntry] = []
         i = 0
-        t_work = 0.0
-        t_store = 0.0
-        mark = time.perf_counter()
         batch_bytes = 0
         stats = PoolStats()
+        commits = BackgroundCommits()
+        t_store = 0.0
 
-        def commit() -> None:
-            nonlocal batch, batch_files, batch_entries, batch_bytes, mark, t_work, t_store
-            now = time.perf_counter()
-            t_work += now - mark
-            entry_rows = [_index_row(e, f.document_id) for e, f in zip(batch_entries, batch_files)]
-            summary.continuity_report_ids += load_staged(con, [c.paths for c in batch], [(f.report_id, f.document_id) for f in batch_files], entry_rows)
+        def commit(chunks: list[StagedChunk], files: list[FileDone], entries_: list[FileEntry], done: int) -> None:
+            nonlocal t_store
+            started = time.perf_counter()
+            entry_rows = [_index_row(e, f.document_id) for e, f in zip(entries_, files)]
+            summary.continuity_report_ids += load_staged(con, [c.paths for c in chunks], [(f.report_id, f.document_id) for f in files], entry_rows)
             writer.committed()
-            _unstage(batch)
-            mark = time.perf_counter()
-            t_store += mark - now
-            batch, batch_files, batch_entries, batch_bytes = [], [], [], 0
+            _unstage(chunks)
+            t_store += time.perf_counter() - started
             if progress:
-                progress(i, len(todo))
+                progress(done, len(todo))
 
+        def hand_over() -> None:
+            """The batch goes to the commit thread; the next one starts empty."""
+            nonlocal batch, batch_files, batch_entries, batch_bytes
+            commits.submit(commit, batch, batch_files, batch_entries, i)
+            batch, batch_files, batch_entries, batch_bytes = [], [], [], 0
+
+        t_loop = time.perf_counter()
         results = process_files(drop_dir, todo, workers, writer.staging, batch_size, budget, lambda: bool(stop.requested), stats)
         try:
             for chunk_entries, chunk in results:
+                commits.raise_failure()
                 batch.append(chunk)
                 batch_files += chunk.files
                 batch_entries += chunk_entries
@@ -417,11 +421,13 @@ def run_ingest(
                     summary.errors += f.failed
                     summary.report_ids.append(f.report_id)
                 if len(batch_files) >= batch_size or i == len(todo) or batch_bytes >= BATCH_BYTES:
-                    commit()
+                    hand_over()
         finally:
             results.close()  # kills the workers at once: files in flight are dropped, never half-stored
+            commits.close()  # the batch being committed is finished (or its error raised) before anything else
         if batch:  # a stop: what finished is committed, the files in flight are left for the next run
-            commit()
+            commit(batch, batch_files, batch_entries, i)
+        t_work = time.perf_counter() - t_loop - commits.waited
         stop.__exit__()  # the wind-down below is short; a signal now ends the run (_EndHelpersOnSignal)
         summary.interrupted = stop.requested
         if summary.interrupted:  # asked while a batch was committed, after the pool had closed: end the fork server too
@@ -434,7 +440,7 @@ def run_ingest(
         summary.continuity_report_ids += continuity_checks(con, missing_continuity(con))
         summary.waivers = load_waivers(con, waivers_path if waivers_path is not None else default_waivers_path(drop_dir))
         writer.committed()
-        summary.stage_seconds.update(process=t_work, store=t_store, continuity=time.perf_counter() - t_checks)
+        summary.stage_seconds.update(process=t_work, store=t_store, commit_wait=commits.waited, continuity=time.perf_counter() - t_checks)
     summary.seconds = time.perf_counter() - t0
     return summary
 

@@ -31,6 +31,8 @@ import hashlib
 import os
 import shutil
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -177,3 +179,46 @@ def _fresh_dir(path: Path) -> Path:
 def _remove_db(path: Path) -> None:
     for p in (path, Path(f"{path}.wal")):
         p.unlink(missing_ok=True)
+
+
+class BackgroundCommits:
+    """The writer's commits, one at a time and in order, on a thread of their own.
+
+    The pool hands files to idle workers only when the run's loop polls it (pool.py), so a
+    commit on that loop left both workers idle for its length once their chunk was done: at
+    4,000 generated reports, seconds in which the writer ran alone. Here the loop goes on
+    dispatching and collecting while a batch is loaded (DuckDB and Arrow release the GIL).
+    `submit` first waits for the previous commit, so at most one batch is being committed
+    while the next fills. A commit's exception is raised in the loop (`raise_failure`,
+    `submit`) or by `close`, which waits for the last commit so the connection is never
+    closed under it."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govreport-commit")
+        self._pending: Future | None = None
+        self.waited = 0.0  # seconds the loop spent waiting for a commit (the writer was the bottleneck)
+
+    def submit(self, fn: Callable[..., None], *args) -> None:
+        self.wait()
+        self._pending = self._executor.submit(fn, *args)
+
+    def raise_failure(self) -> None:
+        """Raise a finished commit's exception now instead of at the next batch."""
+        if self._pending is not None and self._pending.done():
+            self.wait()
+
+    def wait(self) -> None:
+        if self._pending is None:
+            return
+        started = time.perf_counter()
+        try:
+            self._pending.result()
+        finally:
+            self._pending = None
+            self.waited += time.perf_counter() - started
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._executor.shutdown(wait=True)
