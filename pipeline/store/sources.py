@@ -120,8 +120,11 @@ def _readings(candidates: str) -> list[tuple[str, ...]]:
 
 def _place(key: tuple[str, str, str], form: str) -> tuple:
     """Sort key: table, then the form's order (the key itself breaks any tie, so the order
-    never depends on hashing)."""
-    return (key[0], ORDERS.get(form, ORDERS["2021"]).get(key, (999, 999)), key)
+    never depends on hashing). Built once per form key (compare sorts ~200 cells per pair)."""
+    return _PLACES.get(form, _PLACES["2021"]).get(key) or (key[0], (999, 999), key)
+
+
+_PLACES = {form: {key: (key[0], at, key) for key, at in order.items()} for form, order in ORDERS.items()}
 
 
 def _group(cell: SourceCell, own: dict, width: int, form: str) -> list[SourceCell] | None:
