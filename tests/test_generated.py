@@ -65,3 +65,33 @@ def test_encodings_round_trip(encoding):
     p, wrong, _ = score(g)
     # the generator falls back to GB18030 when a character has no Big5 code
     assert not wrong and p.document["encoding"] == g.encoding
+
+
+def test_a_province_corpus_holds_one_report_per_body_and_year_rolling_on(tmp_path):
+    """The benchmarks' province corpus (generate_province): the store finds one report per
+    body and year, a second source differs from the first at most where one printed a zero
+    as a blank, and every carried-over total rolls on from the year before."""
+    import duckdb
+
+    from pipeline.devtools.generate import generate_province, write_corpus
+    from pipeline.store.ingest import run_ingest
+
+    drop, db = tmp_path / "drop", tmp_path / "store.duckdb"
+    made = list(generate_province(160, seed=4, broken_share=0.0))
+    write_corpus(drop, 160, seed=4, broken_share=0.0, province=True)
+    run_ingest(drop, db)
+    con = duckdb.connect(str(db), read_only=True)
+    groups = con.execute("SELECT count(DISTINCT (organ_key, year)) FROM reports").fetchone()[0]
+    assert groups == len({(g.organ, g.year) for g in made})
+    pairs = con.execute("SELECT count(*), count(*) FILTER (WHERE same_report) FROM report_pairs").fetchone()
+    assert pairs[0] > 0 and pairs[0] == pairs[1], pairs
+    continuity_failed = con.execute("""SELECT count(*) FROM check_results
+                                          WHERE check_name = 'carry_over_continuity' AND NOT passed AND severity = 'error'""").fetchone()[0]
+    assert continuity_failed == 0
+    # a second source may print a zero as a blank ('-'): sources_agree names that, and nothing else differs
+    differ = con.execute("""SELECT count(*), count(*) FILTER (WHERE coalesce(own_value, 0) <> 0 OR coalesce(other_value, 0) <> 0)
+                            FROM cell_comparisons WHERE outcome = 'differ'""").fetchone()
+    assert differ[1] == 0, differ
+    evaluated = con.execute("""SELECT count(*) FROM check_results WHERE check_name = 'carry_over_continuity' AND passed
+                               AND message NOT LIKE 'not %'""").fetchone()[0]
+    assert evaluated >= 80

@@ -265,6 +265,9 @@ def _write_table(out: str, files: int, size: int, rows: list[tuple[str, str, str
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reports", type=int, default=10000)
+    ap.add_argument("--corpus", choices=("province", "generated"), default="province",
+                    help="province: one report per body and year, years rolling on (generate.generate_province); "
+                         "generated: bodies and years drawn independently (sessions 4-6 measured this one)")
     ap.add_argument("--out", default="bench_out")
     ap.add_argument("--instances", default="postgres,sqlite", help=f"comma-separated, run in this order: {', '.join(INSTANCES)}")
     ap.add_argument("--pages", default="postgres,sqlite", help="comma-separated: the instances whose pages are timed in the browser ('' for none)")
@@ -295,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench_dagster_"))
     drop = work / "drop"
     Path(args.out).mkdir(exist_ok=True)
-    files, size = write_corpus(drop, args.reports, seed=2024)
+    files, size = write_corpus(drop, args.reports, seed=2024, province=args.corpus == "province")
     cli, rows = None, []
     if not args.skip_cli:
         t = time.perf_counter()

@@ -261,7 +261,9 @@ def profile(drop: Path, out: Path, corpus: str, top: int = 30) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", choices=("real", "generated", "both"), default="both")
+    ap.add_argument("--corpus", choices=("real", "generated", "province", "both"), default="both",
+                    help="generated: bodies and years drawn independently; province: one report per body and year "
+                         "(generate.generate_province); both: real and generated")
     ap.add_argument("--reports", type=int, default=10000, help="generated reports")
     ap.add_argument("--real-files", type=int, default=3000, help="files derived from the real fixtures")
     ap.add_argument("--fixtures", type=Path, default=FIXTURES, help="real files to derive the real corpus from")
@@ -285,7 +287,7 @@ def main(argv=None) -> int:
                 n_files, size = write_real_corpus(drop, args.real_files, args.fixtures, args.with_binary)
                 what = f"{n_files} files derived from {args.fixtures.name}/" + ("" if args.with_binary else " (text and HTML; PDF/DOCX: bench_pdf)")
             else:
-                n_files, size = write_corpus(drop, args.reports, seed=1)
+                n_files, size = write_corpus(drop, args.reports, seed=1, province=corpus == "province")
                 what = f"{n_files} generated reports"
             gen_s = time.perf_counter() - t
             described = f"{what}, {size / 1e6:.0f} MB, written in {gen_s:.1f} s"

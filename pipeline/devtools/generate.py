@@ -213,15 +213,23 @@ def render_html(spec: FormSpec, truth: Truth, organ: str, year: int, blanks: set
 
 
 def generate_report(rng: random.Random, index: int, form: str | None = None, layout: str | None = None,
-                    script: str | None = None, encoding: str | None = None) -> Generated:
-    """One report; unspecified choices are drawn (a third traditional, some legacy encodings)."""
+                    script: str | None = None, encoding: str | None = None,
+                    body: tuple[str, int, Truth] | None = None) -> Generated:
+    """One report; unspecified choices are drawn (a third traditional, some legacy encodings).
+    `body`: (organ, year, truth) fixed by the caller (province corpus), the form following
+    the year."""
+    if body is not None:
+        form = "2019" if body[1] < 2021 else "2021"
     form = form or rng.choice(("2019", "2021", "2021"))
     spec = FORM_2019 if form == "2019" else FORM_2021
     layout = layout or rng.choice(LAYOUTS)
     script = script or ("traditional" if rng.random() < 1 / 3 else "simplified")
-    year = (rng.choice((2019, 2020)) if form == "2019" else rng.randint(2021, 2024))
-    organ = rng.choice(PLACES) + rng.choice(DISTRICTS) + rng.choice(BODIES)
-    truth = make_values(rng, spec)
+    if body is not None:
+        organ, year, truth = body[0], body[1], dict(body[2])
+    else:
+        year = (rng.choice((2019, 2020)) if form == "2019" else rng.randint(2021, 2024))
+        organ = rng.choice(PLACES) + rng.choice(DISTRICTS) + rng.choice(BODIES)
+        truth = make_values(rng, spec)
     blanks: set = set()
     if layout in ("html", "webpage", "lines") and rng.random() < 0.3:
         blanks = {k for k, v in truth.items() if v == 0 and k[0] == "applications" and k[2] != "total" and rng.random() < 0.5}
@@ -264,6 +272,69 @@ def generate_corpus(n: int, seed: int = 0, broken_share: float = 0.01):
             yield generate_report(rng, i)
 
 
+PROVINCE_DISTRICTS = DISTRICTS + (
+    "罗湖区", "宝安区", "龙岗区", "天河区", "越秀区", "海珠区", "上城区", "拱墅区", "余杭区", "锦江区", "青羊区", "金牛区",
+    "江汉区", "洪山区", "玄武区", "秦淮区", "碑林区", "未央区", "芙蓉区", "天心区", "仓山区", "晋安区", "市中区", "槐荫区",
+)
+PROVINCE_BODIES = BODIES + (
+    "发展和改革委员会", "公安局", "民政局", "人力资源和社会保障局", "农业农村局", "商务局", "文化广电旅游局", "应急管理局",
+    "审计局", "市场监督管理局", "统计局", "医疗保障局", "水务局", "城市管理局", "退役军人事务局", "科学技术局",
+    "工业和信息化局", "体育局", "信访局", "林业局",
+)
+PROVINCE_YEARS = tuple(range(2019, 2025))
+
+
+def carry_over(spec: FormSpec, truth: Truth, last_year: Truth) -> Truth:
+    """This year's values rolled on from last year's: each applicant column's carried_over_in
+    is last year's carried_over_out (carry_over_continuity holds), new_received making up the
+    difference; carried_over_out grows where the applications would go below zero."""
+    out = dict(truth)
+    for col in (c.key for c in APPLICANT_COLUMNS):
+        carried_in = last_year.get(("applications", "carried_over_out", col))
+        if carried_in is None:
+            return truth
+        total, carried_out = out[("applications", "results_total", col)], out[("applications", "carried_over_out", col)]
+        carried_out += max(Decimal(0), carried_in - total - carried_out)
+        out[("applications", "carried_over_in", col)] = carried_in
+        out[("applications", "carried_over_out", col)] = carried_out
+        out[("applications", "new_received", col)] = total + carried_out - carried_in
+    for row in ("carried_over_in", "carried_over_out", "new_received"):
+        out[("applications", row, "total")] = sum((out[("applications", row, c.key)] for c in APPLICANT_COLUMNS), Decimal(0))
+    return out
+
+
+def generate_province(n: int, seed: int = 0, broken_share: float = 0.01, second_source_share: float = 0.03):
+    """Yield n files as a province's drop folder holds them: thousands of bodies (its cities'
+    districts and their departments, 12 × 36 × 30 names), each reporting once a year over
+    consecutive years with its carried-over applications rolling on, a share of the reports
+    arriving from a second source (the same report in another layout, file and encoding),
+    and a share of broken files. Unlike generate_corpus, whose bodies and years are drawn
+    independently (its 1,440 names give most bodies several different reports in one year),
+    two files of one body and year here are one report, as in a real archive."""
+    rng = random.Random(seed)
+    bodies = [p + d + b for p in PLACES for d in PROVINCE_DISTRICTS for b in PROVINCE_BODIES]
+    rng.shuffle(bodies)
+    produced = 0
+    for organ in bodies:
+        first = rng.choice(PROVINCE_YEARS[:3])
+        last_year: Truth = {}
+        for year in PROVINCE_YEARS[PROVINCE_YEARS.index(first):]:
+            if produced >= n:
+                return
+            if rng.random() < broken_share:
+                yield broken_file(rng, produced)
+                produced += 1
+                continue
+            spec = FORM_2019 if year < 2021 else FORM_2021
+            truth = carry_over(spec, make_values(rng, spec), last_year)
+            last_year = truth
+            copies = 2 if rng.random() < second_source_share else 1
+            for _ in range(min(copies, n - produced)):
+                yield generate_report(rng, produced, body=(organ, year, truth))
+                produced += 1
+    raise ValueError(f"a province corpus holds at most {produced} reports")
+
+
 def generate_corpus_texts(n: int, seed: int = 0) -> list[str]:
     """Decoded texts of generated reports (for converter equivalence tests)."""
     from pipeline.read.decode import detect_and_decode
@@ -271,12 +342,14 @@ def generate_corpus_texts(n: int, seed: int = 0) -> list[str]:
     return [detect_and_decode(g.data)[0] for g in generate_corpus(n, seed, broken_share=0)]
 
 
-def write_corpus(folder: Path, n: int, seed: int = 0, broken_share: float = 0.01) -> tuple[int, int]:
+def write_corpus(folder: Path, n: int, seed: int = 0, broken_share: float = 0.01, province: bool = False) -> tuple[int, int]:
     """Write n generated files below folder (1,000 per sub-folder); returns (files, bytes).
+    `province`: generate_province's bodies and years instead of generate_corpus's draws.
     The truth is not kept: tests that need it use generate_report directly."""
     folder.mkdir(parents=True, exist_ok=True)
     files = size = 0
-    for i, g in enumerate(generate_corpus(n, seed, broken_share)):
+    corpus = generate_province(n, seed, broken_share) if province else generate_corpus(n, seed, broken_share)
+    for i, g in enumerate(corpus):
         sub = folder / f"batch{i // 1000:03d}"
         sub.mkdir(exist_ok=True)
         (sub / g.name).write_bytes(g.data)
