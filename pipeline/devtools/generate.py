@@ -272,10 +272,6 @@ def generate_corpus(n: int, seed: int = 0, broken_share: float = 0.01):
             yield generate_report(rng, i)
 
 
-PROVINCE_DISTRICTS = DISTRICTS + (
-    "罗湖区", "宝安区", "龙岗区", "天河区", "越秀区", "海珠区", "上城区", "拱墅区", "余杭区", "锦江区", "青羊区", "金牛区",
-    "江汉区", "洪山区", "玄武区", "秦淮区", "碑林区", "未央区", "芙蓉区", "天心区", "仓山区", "晋安区", "市中区", "槐荫区",
-)
 PROVINCE_BODIES = BODIES + (
     "发展和改革委员会", "公安局", "民政局", "人力资源和社会保障局", "农业农村局", "商务局", "文化广电旅游局", "应急管理局",
     "审计局", "市场监督管理局", "统计局", "医疗保障局", "水务局", "城市管理局", "退役军人事务局", "科学技术局",
@@ -284,10 +280,21 @@ PROVINCE_BODIES = BODIES + (
 PROVINCE_YEARS = tuple(range(2019, 2025))
 
 
+@lru_cache(maxsize=None)
+def _districts_of(city: str) -> tuple[str, ...]:
+    """The city's districts (市辖区), from the gazetteer the organ resolver uses."""
+    from pipeline.extract.organs import gazetteer
+
+    g = gazetteer()
+    (code,) = [c for c in g.names[city] if c.endswith("00")]
+    return tuple(sorted(name for c, name in g.by_code.items() if c[:4] == code[:4] and c != code and name.endswith("区")))
+
+
 def carry_over(spec: FormSpec, truth: Truth, last_year: Truth) -> Truth:
     """This year's values rolled on from last year's: each applicant column's carried_over_in
     is last year's carried_over_out (carry_over_continuity holds), new_received making up the
-    difference; carried_over_out grows where the applications would go below zero."""
+    difference; carried_over_out grows where the applications would go below zero. The 2021
+    form's regulations and normative documents in force roll on too (normative_documents_stock)."""
     out = dict(truth)
     for col in (c.key for c in APPLICANT_COLUMNS):
         carried_in = last_year.get(("applications", "carried_over_out", col))
@@ -300,19 +307,28 @@ def carry_over(spec: FormSpec, truth: Truth, last_year: Truth) -> Truth:
         out[("applications", "new_received", col)] = total + carried_out - carried_in
     for row in ("carried_over_in", "carried_over_out", "new_received"):
         out[("applications", row, "total")] = sum((out[("applications", row, c.key)] for c in APPLICANT_COLUMNS), Decimal(0))
+    for row in ("regulations", "normative_documents"):  # the 2021 form's stock: in force = last year's + issued − repealed
+        stock = last_year.get(("active_disclosure", row, "in_force"))
+        if stock is None or ("active_disclosure", row, "in_force") not in out:
+            continue
+        issued, repealed = out[("active_disclosure", row, "issued")], out[("active_disclosure", row, "repealed")]
+        repealed = min(repealed, stock + issued)
+        out[("active_disclosure", row, "repealed")] = repealed
+        out[("active_disclosure", row, "in_force")] = stock + issued - repealed
     return out
 
 
 def generate_province(n: int, seed: int = 0, broken_share: float = 0.01, second_source_share: float = 0.03):
-    """Yield n files as a province's drop folder holds them: thousands of bodies (its cities'
-    districts and their departments, 12 × 36 × 30 names), each reporting once a year over
+    """Yield n files as a province's drop folder holds them: thousands of bodies (each city
+    and its own districts, as the gazetteer lists them, times 30 departments: 3,630 bodies),
+    each reporting once a year over
     consecutive years with its carried-over applications rolling on, a share of the reports
     arriving from a second source (the same report in another layout, file and encoding),
     and a share of broken files. Unlike generate_corpus, whose bodies and years are drawn
     independently (its 1,440 names give most bodies several different reports in one year),
     two files of one body and year here are one report, as in a real archive."""
     rng = random.Random(seed)
-    bodies = [p + d + b for p in PLACES for d in PROVINCE_DISTRICTS for b in PROVINCE_BODIES]
+    bodies = [city + district + body for city in PLACES for district in ("", *_districts_of(city)) for body in PROVINCE_BODIES]
     rng.shuffle(bodies)
     produced = 0
     for organ in bodies:
