@@ -157,7 +157,7 @@ def test_a_worker_over_its_memory_is_killed_replaced_and_its_file_marked():
         assert len(done) == 1 and done[0][0] == 0 and done[0][1][0::2] == ["read", "read"]
         # its own limit, or the tree's ceiling first when the parent (here pytest) is large
         ceiling = ((128 << 20) + TREE_MARGIN) >> 20  # the tree's ceiling: the file's limit plus the margin (512 MiB)
-        assert re.fullmatch(rf"needed more than (128 MiB|\d+ MiB while the run held .* in all \(ceiling {ceiling} MiB\)): not read \(--max-memory\)", done[0][1][1]), done
+        assert re.fullmatch(rf"needed more than (128 MiB|[\d.]+ MiB while the run held .* in all \(ceiling {ceiling} MiB\)): not read \(--max-memory\)", done[0][1][1]), done
         assert pool.replaced == 1
         assert time.monotonic() - t < 4  # found within a few ticks, not after the 5 s the file would take
     finally:
