@@ -62,11 +62,19 @@ from dagster._core.storage.dagster_run import FINISHED_STATUSES, RunsFilter
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import pg_url_from_config
-from sqlalchemy.dialects import postgresql
+from psycopg2.extras import execute_values
 
 CACHE_SECONDS = 2.0
 BATCH_SIZE = "1000"
 os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
+
+_EXECUTION_COLUMNS = ("asset_key", "check_name", "run_id", "partition", "execution_status", "evaluation_event",
+                      "evaluation_event_timestamp", "evaluation_event_storage_id", "materialization_event_storage_id")
+_EXECUTION_KEY = ("asset_key", "check_name", "run_id", "partition")
+_UPSERT_EXECUTIONS = (
+    f"INSERT INTO {AssetCheckExecutionsTable.name} ({', '.join(_EXECUTION_COLUMNS)}) VALUES %s "
+    f"ON CONFLICT ({', '.join(_EXECUTION_KEY)}) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _EXECUTION_COLUMNS if c not in _EXECUTION_KEY))
 
 _MAT = DagsterEventType.ASSET_MATERIALIZATION
 _CHECK = DagsterEventType.ASSET_CHECK_EVALUATION
@@ -198,15 +206,16 @@ class PartitionSetPostgresEventLogStorage(PostgresEventLogStorage):
                 evaluation_event=event_row["event"], evaluation_event_timestamp=self._event_insert_timestamp(event),
                 evaluation_event_storage_id=event_id,
                 materialization_event_storage_id=ev.target_materialization_data.storage_id if ev.target_materialization_data else None))
-        # one multi-row statement: psycopg2's executemany sends an upsert per row (0.95 s for 2,000 rows in a cProfile here)
-        insert = postgresql.insert(AssetCheckExecutionsTable).values(rows)
-        upsert = insert.on_conflict_do_update(
-            index_elements=[AssetCheckExecutionsTable.c.asset_key, AssetCheckExecutionsTable.c.check_name,
-                            AssetCheckExecutionsTable.c.run_id, AssetCheckExecutionsTable.c.partition],
-            set_={c: insert.excluded[c] for c in ("execution_status", "evaluation_event", "evaluation_event_timestamp",
-                                                    "evaluation_event_storage_id", "materialization_event_storage_id")})
+        # one multi-row statement: psycopg2's executemany sends an upsert per row (0.95 s for 2,000
+        # rows in a cProfile here), and SQLAlchemy compiles a multi-row VALUES anew for every batch
+        # (a bound parameter per value: 17 % of publishing the verdicts in a py-spy profile), so the
+        # statement is fixed text and psycopg2's execute_values fills in the rows
         with self.index_connection() as conn:
-            conn.execute(upsert)
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                execute_values(cursor, _UPSERT_EXECUTIONS, [tuple(r[c] for c in _EXECUTION_COLUMNS) for r in rows], page_size=len(rows))
+            finally:
+                cursor.close()
 
     def analyze_event_tables(self) -> None:
         """Refresh PostgreSQL's statistics of the tables a bulk publish fills (point 3 above). A
