@@ -135,6 +135,8 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str, trace: Path | None 
 
     from playwright.sync_api import sync_playwright
 
+    from assets.verdicts import failing_reports_link
+
     bucket, organ = largest_year(db)
     year_asset = f"/assets/report_verdicts_{bucket}"
     env = {**os.environ, "DAGSTER_HOME": str(home), "GOVREPORT_DROP_DIR": str(drop), "GOVREPORT_DB": str(db)}
@@ -222,6 +224,9 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str, trace: Path | None 
                 page.get_by_text("Failed (").first.wait_for()
             timed(f"pass/fail per report (`verdict` → Partitions, {bucket})", f"{year_asset}?view=checks&checkDetail=verdict", "Execution history",
                   open_partitions)
+            timed(f"failing reports per year (`verdict` → Partitions, only Failed and Missing ticked: the link on "
+                  f"`report_verdicts`, {bucket})", failing_reports_link(bucket),
+                  "Execution history", open_partitions)
             if trace:
                 for again in ("second", "third"):
                     timed(f"pass/fail per report, {again} visit", f"{year_asset}?view=checks&checkDetail=verdict", "Execution history",

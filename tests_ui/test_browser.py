@@ -179,6 +179,28 @@ def test_each_report_has_a_verdict_status(dagster_ui, page):
     page.screenshot(path=SHOTS / "05b_check_partitions_passed.png")
 
 
+def test_the_store_wide_verdict_links_each_year_to_its_failing_reports(dagster_ui, page):
+    """The store-wide verdict's by-year table links each year to its failing reports: the check's
+    Partitions tab with only Failed (and Missing) ticked, the passed ones still counted. At a
+    province's scale this is the fast way to the failing reports (README, issue 18)."""
+    _open(page, dagster_ui["base"], "/assets/report_verdicts?view=checks", "verdict", "store_verdict_links")
+    page.get_by_text("verdict", exact=True).first.click()
+    page.get_by_text("whole store", exact=False).first.wait_for()
+    page.get_by_text("[Show Markdown]").first.click()  # by_year, the first table of the check's metadata
+    dialog = page.get_by_role("dialog")
+    row = dialog.get_by_role("row").filter(has_text="report_verdicts_2023")
+    row.get_by_role("link", name="open").click()
+    page.wait_for_url("**/report_verdicts_2023?*status=*")
+    page.get_by_text("Execution history").first.wait_for()
+    page.get_by_text("Partitions", exact=True).last.click()
+    page.get_by_text("Failed (3)").first.wait_for()
+    page.wait_for_timeout(500)
+    body = page.inner_text("body")
+    assert "3 Partitions Selected" in body and "Passed (" in body, body[:2000]
+    assert page.get_by_text("2023·深圳市司", exact=False).filter(visible=True).count() >= 1
+    page.screenshot(path=SHOTS / "05c_failing_reports_of_a_year.png")
+
+
 def _check_markdown_names(page, base: str, asset: str, check: str, shot: str, name: str) -> None:
     """Open an asset's check, show its markdown and find the failing seed in it."""
     _open(page, base, f"/assets/{asset}?view=checks", check, name)
