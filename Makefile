@@ -51,7 +51,8 @@ UI_PORT      ?= 3000
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 ui: $(STAMP) ## Dagster UI on http://127.0.0.1:$(UI_PORT); Ctrl-C stops it (UI_PORT, DAGSTER_HOME may be set)
-	mkdir -p $(DAGSTER_HOME) && DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -w workspace.yaml -p $(UI_PORT)
+	$(PY) -m assets.event_log $(DAGSTER_HOME)
+	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -w workspace.yaml -p $(UI_PORT)
 
 PG_DIR ?= $(CURDIR)/.postgres
 postgres: $(STAMP) ## a local PostgreSQL cluster + PgBouncer for Dagster's instance (Debian's postgresql, pgbouncer); writes $(PG_DIR)/dagster.yaml

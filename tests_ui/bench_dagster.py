@@ -250,7 +250,8 @@ def instance_home(work: Path, name: str, pg_dir: Path) -> Path:
     home = work / f"home_{name}"
     home.mkdir()
     if name == "sqlite":
-        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        from assets.event_log import sqlite_instance_yaml
+        (home / "dagster.yaml").write_text(sqlite_instance_yaml(home))  # what `make ui` writes
         return home
     from tests_ui import postgres_local
     postgres_local.start(pg_dir)

@@ -54,7 +54,8 @@ def dagster_ui(tmp_path_factory):
     root = tmp_path_factory.mktemp("ui")
     home, drop = root / "home", root / "drop"
     home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    from assets.event_log import sqlite_instance_yaml
+    (home / "dagster.yaml").write_text(sqlite_instance_yaml(home))  # what `make ui` writes
     shutil.copytree(FIXTURES, drop)
     env = {**os.environ, "DAGSTER_HOME": str(home), "GOVREPORT_DROP_DIR": str(drop),
            "GOVREPORT_DB": str(root / "data" / "govreport.duckdb"), "GOVREPORT_WAIVERS": str(root / "waivers.csv")}
