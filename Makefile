@@ -68,7 +68,7 @@ ui-postgres: postgres ## `make ui` on the PostgreSQL instance (DAGSTER_HOME=.dag
 
 REPORTS ?= 10000
 INSTANCES ?= postgres,sqlite
-bench-dagster: $(STAMP) ## command line and the Dagster path side by side at REPORTS reports, on INSTANCES, page loads in chromium on PostgreSQL
+bench-dagster: $(STAMP) ## command line and the Dagster path side by side at REPORTS reports (a generated province), on INSTANCES, page loads in chromium on each
 	$(PY) -m pip install -q -e ".[ui-test,postgres]"
 	flock /tmp/govreport-heavy.lock $(PY) -m tests_ui.bench_dagster --reports $(REPORTS) --instances $(INSTANCES) --pg-dir $(PG_DIR) --out bench_out
 

@@ -12,9 +12,9 @@ Per report, two events: its materialization (organ, year, form, status, source p
 verdict and the numbers and source lines of each failing check: the report's page), then its
 `verdict` evaluation against that materialization — Passed or Failed, red in the check's
 Partitions tab, which is what makes a failing report look failing (Dagster keeps a partition's
-check status only while its latest evaluation targets its latest materialization). On the
-PostgreSQL instance (assets/instance_storage.py) both are written in batches: a year's pages in one
-write, then its verdicts in another (`_log_events`).
+check status only while its latest evaluation targets its latest materialization). On our
+SQLite and PostgreSQL event logs (assets/event_log.py) both are written in batches: a year's pages
+in one write, then its verdicts in another (`_log_events`).
 The store-wide verdict and counts live on the unpartitioned `report_verdicts` asset
 (assets/store_assets.py). Partitions follow the store: a report's key is added when it is loaded
 and removed when its file leaves the drop folder.
@@ -112,7 +112,7 @@ def sync_partitions(instance: dg.DagsterInstance, db_path: str) -> tuple[list[st
 def _targets(instance: dg.DagsterInstance, asset_key: dg.AssetKey, keys: list[str]) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
     """Each partition's latest materialization, which its verdict evaluation targets."""
     storage = instance.event_log_storage
-    if hasattr(storage, "latest_materialization_targets"):  # assets/instance_storage.py: from columns, nothing deserialized
+    if hasattr(storage, "latest_materialization_targets"):  # assets/event_log.py: from columns, nothing deserialized
         return {k: AssetCheckEvaluationTargetMaterializationData(storage_id=i, run_id=r, timestamp=ts)
                 for k, (i, r, ts) in storage.latest_materialization_targets(asset_key, keys).items()}
     out = {}
@@ -128,7 +128,7 @@ def _targets(instance: dg.DagsterInstance, asset_key: dg.AssetKey, keys: list[st
 
 def _log_events(context, events: list, batched: bool) -> None:
     """Log events in order: one by one (`context.log_event`), or, when the instance's storage
-    writes batches (assets/instance_storage.py), as one batch (written at the batch size and at
+    writes batches (assets/event_log.py), as one batch (written at the batch size and at
     the end) through the same log manager — the path Dagster itself takes for the
     materializations of a partition range."""
     if not batched:
@@ -172,7 +172,7 @@ def publish_verdicts(context, db_path: str, report_ids: list[str], drop_dir: str
     analyzed = ""
     if batched and n >= ANALYZE_AFTER:
         # thousands of rows written in seconds: without fresh statistics PostgreSQL plans the check
-        # pages' query for one row until autovacuum catches up (assets/instance_storage.py, point 3)
+        # pages' query for one row until autovacuum catches up (assets/event_log.py, point 3)
         context.instance.event_log_storage.analyze_event_tables()
         analyzed = f", statistics {time.perf_counter() - t2:.1f} s"
     context.log.info(f"verdicts of {n} reports: findings read {t_read - t0:.1f} s, materializations {t1 - t_read:.1f} s, check evaluations {t2 - t1:.1f} s"

@@ -171,7 +171,7 @@ def test_verdicts_are_written_in_batches_with_the_same_result(pg_home, tmp_path)
 
 def test_a_bulk_publish_refreshes_the_planner_statistics(pg_home, tmp_path, monkeypatch):
     """Right after many verdicts are written in batches, the event tables are ANALYZEd in the same
-    run (assets/instance_storage.py, point 3): without it PostgreSQL planned the check pages'
+    run (assets/event_log.py, point 3): without it PostgreSQL planned the check pages'
     query for one row until autovacuum caught up, and the pass/fail page took 9 s after a
     10,000-report ingest. A small publish leaves that to autovacuum."""
     import sqlalchemy as db
@@ -205,7 +205,7 @@ def test_a_bulk_publish_refreshes_the_planner_statistics(pg_home, tmp_path, monk
 
 
 def test_check_state_built_in_one_pass_is_dagsters(pg_home):
-    """The check's state our storage builds in one pass (assets/instance_storage.py, point 4) is
+    """The check's state our storage builds in one pass (assets/event_log.py, point 4) is
     the one Dagster's own incremental build gives: passed, failed, a verdict made stale by a newer
     page, a report whose partition was deleted, reports never judged."""
     import dagster as dg
