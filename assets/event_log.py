@@ -4,7 +4,8 @@
    (the check's Partitions tab: each report's Passed / Failed) by asking `has_dynamic_partition`
    once per partition: two statements each on PostgreSQL (a table-existence check and the
    lookup), 13.5 s for a year of 1,686 reports here; on SQLite a new engine and connection per
-   call, 57 s for a year of 1,989. The fix belongs in Dagster
+   call (with Dagster's SQLite storage the pass/fail page of a year of 1,989 reports took 57 s,
+   with this one 4.5 s, points 1 and 4 together). The fix belongs in Dagster
    (docs/dagster-batched-check-partition-lookup.md); until it is released, this storage reads a
    partitions definition's keys once and answers membership from that set for `CACHE_SECONDS`.
    A key added or deleted by this process is seen at once (its own cache is dropped); one added

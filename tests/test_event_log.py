@@ -27,7 +27,7 @@ def _instance(root, ours: bool):
 
 def _what_a_reviewer_reads(instance, store) -> dict:
     partitions = _partitions(instance)
-    pages = {k: (_latest_page(instance, store, k).description, _latest_page(instance, store, k).metadata["verdict"].value) for k in partitions}
+    pages = {k: (p.description, p.metadata["verdict"].value) for k in partitions for p in [_latest_page(instance, store, k)]}
     infos = instance.event_log_storage.get_asset_check_partition_info([dg.AssetCheckKey(verdicts_key(b), VERDICT) for b in BUCKETS])
     targets_latest = {}
     for i in infos:
