@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pipeline.check.review_groups import GROUP_OF, REVIEW_GROUPS
 from pipeline.store.db import connect
 
-REPORT_COLUMNS = ["report_id", "partition_key", "organ", "year", "form", "status", "source_path", "title"]
+REPORT_COLUMNS = ["report_id", "partition_key", "organ", "year", "form", "status", "source_path", "title", "division_code"]
 CHECK_COLUMNS = ["report_id", "check_name", "severity", "passed", "expected", "actual", "location", "message", "details",
                  "waived", "waiver_reason", "waived_by", "waived_at"]
 DETAIL_ROWS = 8  # evidence rows shown per failing check; the rest stay in check_results.details

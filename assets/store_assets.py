@@ -23,7 +23,7 @@ from pipeline.check.review_groups import GROUP_DESCRIPTIONS, REVIEW_GROUPS
 
 from .findings import md_table
 from .resources import GovReportStore
-from .verdicts import VERDICT, publish_verdicts, review_queue_md, store_verdict, sync_partitions
+from .verdicts import VERDICT, publish_verdicts, report_ids_of, review_queue_md, store_verdict, sync_partitions
 
 DROP_FOLDER = dg.AssetSpec("drop_folder", group_name="govreport", kinds={"folder"},
                            description="The files users drop: text, HTML, PDF, Word, in any common encoding (GOVREPORT_DROP_DIR).")
@@ -178,7 +178,11 @@ def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore
         t_partitions = time.perf_counter()
         waivers = summary.waivers
         changed = waivers.changed_report_ids if waivers else set()
-        published = publish_verdicts(context, db, sorted(set(summary.report_ids) | set(summary.continuity_report_ids) | changed), govreport.resolved_drop_dir())
+        # a partition new to its asset gets its verdict even when its report did not change: the
+        # report moved (GOVREPORT_VERDICT_REGIONS changed), or an earlier run stopped before publishing
+        moved = set(report_ids_of(db, added))
+        published = publish_verdicts(context, db, sorted(set(summary.report_ids) | set(summary.continuity_report_ids) | changed | moved),
+                                     govreport.resolved_drop_dir())
         context.log.info(f"processed {summary.processed}, published {published} verdicts; partitions +{len(added)} −{len(gone)}; "
                          f"ingest {t_ingest - t0:.1f} s, table pages {t_tables - t_ingest:.1f} s, partitions {t_partitions - t_tables:.1f} s, "
                          f"verdicts {time.perf_counter() - t_partitions:.1f} s")

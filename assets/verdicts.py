@@ -6,7 +6,9 @@ a partitioned check's state with one storage call per partition (docs/dagster-ba
 check.md), so one asset with every report as a partition makes its check pages take a minute at
 10,000 reports. One asset per year keeps each asset's partitions in the low thousands (a year of
 a province), and a reviewer works a year at a time anyway. Reports of years outside
-2019–2030, or with no year read, go to `report_verdicts_other`.
+2019–2030, or with no year read, go to `report_verdicts_other`. A province's store can be cut
+further, by year and city (`report_verdicts_2023 / 440300`, 深圳市; GOVREPORT_VERDICT_REGIONS,
+assets/shards.py), so that each check list stays in the hundreds.
 
 Per report, two events: its materialization (organ, year, form, status, source path, the
 verdict and the numbers and source lines of each failing check: the report's page), then its
@@ -32,27 +34,15 @@ from dagster._core.events import DagsterEvent, DagsterEventBatchMetadata, Dagste
 
 from pipeline.store.db import connect, sql
 
+from .shards import Shard, VerdictLayout, current_layout
 from .findings import ReportFindings, findings_md, md_table, numbers_line, read_findings, want_table
 from .resources import GovReportStore
 
-YEARS = range(2019, 2031)  # the 2019 and 2021 forms; earlier (legacy) reports are few
-OTHER = "other"
-BUCKETS = [str(y) for y in YEARS] + [OTHER]
 REPORT_VERDICTS = dg.AssetKey("report_verdicts")  # store-wide, unpartitioned
 VERDICT = "verdict"
 VERDICT_DEPS = ["report_verdicts"]
 ANALYZE_AFTER = 200  # verdicts published in one run from which the event tables' statistics are refreshed at once (PostgreSQL)
 FETCH_CHUNK = 500  # partitions per materialization lookup (SQLite's bound-variable limit)
-PARTITIONS = {b: dg.DynamicPartitionsDefinition(name=f"reports_{b}") for b in BUCKETS}
-
-
-def bucket_of(year) -> str:
-    """The verdict asset of a report year: `2023`, or `other` (no year read, or outside YEARS)."""
-    return str(year) if isinstance(year, int) and year in YEARS else OTHER
-
-
-def verdicts_key(bucket: str) -> dg.AssetKey:
-    return dg.AssetKey(f"report_verdicts_{bucket}")
 
 
 # The check's Partitions tab keeps its status filter in the URL (`status`, sorted, as the UI writes
@@ -62,9 +52,9 @@ def verdicts_key(bucket: str) -> dg.AssetKey:
 FAILING_STATUSES = "EXECUTION_FAILED,FAILED,MISSING"
 
 
-def failing_reports_link(bucket: str) -> str:
-    """The UI's path to a year's failing reports: the `verdict` check's Partitions tab, filtered."""
-    return f"/assets/report_verdicts_{bucket}?view=checks&checkDetail={VERDICT}&status={FAILING_STATUSES}"
+def failing_reports_link(shard: Shard) -> str:
+    """The UI's path to an asset's failing reports: the `verdict` check's Partitions tab, filtered."""
+    return f"{shard.ui_path}?view=checks&checkDetail={VERDICT}&status={FAILING_STATUSES}"
 
 
 def report_metadata(f: ReportFindings) -> dict:
@@ -79,25 +69,26 @@ def report_metadata(f: ReportFindings) -> dict:
     }
 
 
-def store_keys(db_path: str) -> dict[str, set[str]]:
+def store_keys(db_path: str, layout: VerdictLayout) -> dict[Shard, set[str]]:
     """The store's partition keys, by verdict asset."""
     con = connect(db_path, read_only=True)
     try:
-        rows = con.execute("SELECT partition_key, year FROM reports WHERE partition_key IS NOT NULL").fetchall()
+        rows = con.execute("SELECT partition_key, year, division_code FROM reports WHERE partition_key IS NOT NULL").fetchall()
     finally:
         con.close()
-    out: dict[str, set[str]] = {b: set() for b in BUCKETS}
-    for key, year in rows:
-        out[bucket_of(year)].add(key)
+    out: dict[Shard, set[str]] = {s: set() for s in layout.shards}
+    for key, year, code in rows:
+        out[layout.shard_of(year, code)].add(key)
     return out
 
 
-def sync_partitions(instance: dg.DagsterInstance, db_path: str) -> tuple[list[str], list[str]]:
-    """Make each year's partitions that year's reports in the store: add new keys, delete keys
-    whose report is gone."""
+def sync_partitions(instance: dg.DagsterInstance, db_path: str, layout: VerdictLayout | None = None) -> tuple[list[str], list[str]]:
+    """Make each verdict asset's partitions its reports in the store: add new keys, delete keys
+    whose report is gone (or went to another asset: a year or region read differently)."""
+    layout = layout or current_layout()
     added_all, gone_all = [], []
-    for bucket, in_store in store_keys(db_path).items():
-        name = PARTITIONS[bucket].name
+    for shard, in_store in store_keys(db_path, layout).items():
+        name = shard.partitions_name
         existing = set(instance.get_dynamic_partitions(name))
         added, gone = sorted(in_store - existing), sorted(existing - in_store)
         if added:
@@ -107,6 +98,18 @@ def sync_partitions(instance: dg.DagsterInstance, db_path: str) -> tuple[list[st
         added_all += added
         gone_all += gone
     return added_all, gone_all
+
+
+def report_ids_of(db_path: str, partition_keys: list[str]) -> list[str]:
+    """The reports behind partition keys (keys no longer in the store give none)."""
+    if not partition_keys:
+        return []
+    con = connect(db_path, read_only=True)
+    try:
+        want_table(con, "k", partition_keys)
+        return [r for (r,) in con.execute("SELECT report_id FROM reports WHERE partition_key IN (SELECT k FROM want)").fetchall()]
+    finally:
+        con.close()
 
 
 def _targets(instance: dg.DagsterInstance, asset_key: dg.AssetKey, keys: list[str]) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
@@ -148,27 +151,29 @@ def _log_events(context, events: list, batched: bool) -> None:
             DagsterEvent.from_step(DagsterEventType.ASSET_CHECK_EVALUATION, step, e, message, meta)
 
 
-def publish_verdicts(context, db_path: str, report_ids: list[str], drop_dir: str | None = None) -> int:
-    """Log each report's materialization on its year's asset, then its verdict evaluation
+def publish_verdicts(context, db_path: str, report_ids: list[str], drop_dir: str | None = None,
+                     layout: VerdictLayout | None = None) -> int:
+    """Log each report's materialization on its verdict asset, then its verdict evaluation
     against it. Returns the number of reports published. With `drop_dir`, failing checks of
     OCR'd reports show the pictures of their cells."""
+    layout = layout or current_layout()
     t0 = time.perf_counter()
     batched = bool(getattr(context.instance.event_log_storage, "writes_verdict_batches", False))
     found = read_findings(db_path, sorted(set(report_ids)), drop_dir)
     t_read = time.perf_counter()
-    by_bucket: dict[str, dict[str, ReportFindings]] = defaultdict(dict)
+    by_shard: dict[Shard, dict[str, ReportFindings]] = defaultdict(dict)
     for f in found.values():
         if f.report["partition_key"]:
-            by_bucket[bucket_of(f.report["year"])][f.report["partition_key"]] = f
-    for bucket, reports in by_bucket.items():
-        _log_events(context, [dg.AssetMaterialization(asset_key=verdicts_key(bucket), partition=key, description=f.verdict(),
+            by_shard[layout.shard_of(f.report["year"], f.report["division_code"])][f.report["partition_key"]] = f
+    for shard, reports in by_shard.items():
+        _log_events(context, [dg.AssetMaterialization(asset_key=shard.key, partition=key, description=f.verdict(),
                                                       metadata=report_metadata(f)) for key, f in reports.items()], batched)
     t1 = time.perf_counter()
-    for bucket, reports in by_bucket.items():
-        targets = _targets(context.instance, verdicts_key(bucket), list(reports))
-        _log_events(context, [verdict_evaluation(f, verdicts_key(bucket), key, targets.get(key)) for key, f in reports.items()], batched)
+    for shard, reports in by_shard.items():
+        targets = _targets(context.instance, shard.key, list(reports))
+        _log_events(context, [verdict_evaluation(f, shard.key, key, targets.get(key)) for key, f in reports.items()], batched)
     t2 = time.perf_counter()
-    n = sum(len(r) for r in by_bucket.values())
+    n = sum(len(r) for r in by_shard.values())
     analyzed = ""
     if batched and n >= ANALYZE_AFTER:
         # thousands of rows written in seconds: without fresh statistics PostgreSQL plans the check
@@ -206,22 +211,24 @@ def store_counts(con) -> dict[str, int]:
     }
 
 
-def by_year_md(con) -> str:
+def by_year_md(con, layout: VerdictLayout | None = None) -> str:
     """Per verdict asset: reports, to review, warn only, and a link to its failing reports — where to go next."""
+    layout = layout or current_layout()
     rows = con.execute("""
-        WITH r AS (SELECT report_id, year, report_id IN (SELECT report_id FROM review_queue) AS queued,
+        WITH r AS (SELECT report_id, year, division_code, report_id IN (SELECT report_id FROM review_queue) AS queued,
                           report_id IN (SELECT report_id FROM failing_checks WHERE NOT waived) AS failing FROM reports)
-        SELECT year, count(*), count(*) FILTER (WHERE queued), count(*) FILTER (WHERE failing AND NOT queued)
-        FROM r GROUP BY year ORDER BY year NULLS LAST""").fetchall()
-    agg: dict[str, list[int]] = {}
-    for year, n, queued, warn in rows:
-        b = agg.setdefault(bucket_of(year), [0, 0, 0])
+        SELECT year, division_code, count(*), count(*) FILTER (WHERE queued), count(*) FILTER (WHERE failing AND NOT queued)
+        FROM r GROUP BY ALL""").fetchall()
+    agg: dict[Shard, list[int]] = {}
+    for year, code, n, queued, warn in rows:
+        b = agg.setdefault(layout.shard_of(year, code), [0, 0, 0])
         b[0] += n
         b[1] += queued
         b[2] += warn
-    return md_table([{"asset": f"report_verdicts_{b}", "reports": v[0], "to_review": v[1], "warn_only": v[2],
-                      "failing reports": f"[open]({failing_reports_link(b)}) (then *Partitions*)" if v[1] + v[2] else "none"}
-                     for b, v in sorted(agg.items())], len(BUCKETS))
+    order = {s: i for i, s in enumerate(layout.shards)}
+    return md_table([{"asset": s.title, "reports": v[0], "to_review": v[1], "warn_only": v[2],
+                      "failing reports": f"[open]({failing_reports_link(s)}) (then *Partitions*)" if v[1] + v[2] else "none"}
+                     for s, v in sorted(agg.items(), key=lambda kv: order[kv[0]])], len(layout.shards))
 
 
 def store_verdict(con, queue_md: str) -> tuple[bool, dict, str]:
@@ -240,16 +247,17 @@ def review_queue_md(con, limit: int) -> str:
     return md_table(rows, limit) or "The queue is empty: no unwaived error-level findings."
 
 
-def _year_verdicts(bucket: str) -> dg.AssetsDefinition:
-    key = verdicts_key(bucket)
-    which = f"of {bucket}" if bucket != OTHER else f"of years outside {YEARS.start}–{YEARS.stop - 1}, or with no year read"
+def _shard_verdicts(shard: Shard, partitions: dg.DynamicPartitionsDefinition) -> dg.AssetsDefinition:
+    key = shard.key
 
     @dg.multi_asset(
-        name=f"report_verdicts_{bucket}",
-        specs=[dg.AssetSpec(key, partitions_def=PARTITIONS[bucket], skippable=True, deps=VERDICT_DEPS, group_name="verdicts",
-                            kinds={"duckdb"}, description=f"One partition per report {which} (year·organ·hash): "
-                                                          "its verdict, and findings with numbers and source lines.")],
-        check_specs=[dg.AssetCheckSpec(VERDICT, asset=key, partitions_def=PARTITIONS[bucket],
+        name=shard.name,
+        specs=[dg.AssetSpec(key, partitions_def=partitions, skippable=True, deps=VERDICT_DEPS, kinds={"duckdb"},
+                            group_name="verdicts" if shard.region is None else f"verdicts_{shard.year}",
+                            metadata={} if shard.region is None else {"region": f"{shard.label} ({shard.region})"},
+                            description=("" if shard.region is None else f"{shard.label}: ")
+                            + f"one partition per report {shard.what} (year·organ·hash): its verdict, and findings with numbers and source lines.")],
+        check_specs=[dg.AssetCheckSpec(VERDICT, asset=key, partitions_def=partitions,
                                        description="Per report: passed when none of its checks fails unwaived; the findings "
                                                    "list each failing check with its numbers and source lines.")],
         can_subset=True,
@@ -260,17 +268,14 @@ def _year_verdicts(bucket: str) -> dg.AssetsDefinition:
         every report it loads; use this after editing the waivers file, or to refresh a page)."""
         db = govreport.resolved_db_path()
         keys = list(context.partition_keys)
-        con = connect(db, read_only=True)
-        try:
-            want_table(con, "k", keys)
-            ids = [r for (r,) in con.execute("SELECT report_id FROM reports WHERE partition_key IN (SELECT k FROM want)").fetchall()]
-        finally:
-            con.close()
-        n = publish_verdicts(context, db, ids, govreport.resolved_drop_dir())
+        n = publish_verdicts(context, db, report_ids_of(db, keys), govreport.resolved_drop_dir())
         context.log.info(f"published {n} of {len(keys)} selected reports" + ("" if n == len(keys) else "; the others are no longer in the store"))
         yield from ()
 
     return _asset
 
 
-YEAR_VERDICTS = [_year_verdicts(b) for b in BUCKETS]
+def verdict_assets(layout: VerdictLayout | None = None) -> list[dg.AssetsDefinition]:
+    """One asset per shard of the layout (GOVREPORT_VERDICT_REGIONS, assets/shards.py)."""
+    layout = layout or current_layout()
+    return [_shard_verdicts(s, layout.partitions[s]) for s in layout.shards]

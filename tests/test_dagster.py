@@ -11,7 +11,8 @@ import pytest
 from assets.definitions import defs
 from assets.resources import GovReportStore
 from assets.sensors import drop_folder_sensor
-from assets.verdicts import BUCKETS, PARTITIONS, REPORT_VERDICTS, VERDICT, bucket_of, verdicts_key
+from assets.shards import bucket_of, current_layout
+from assets.verdicts import REPORT_VERDICTS, VERDICT
 from pipeline.check.review_groups import REVIEW_GROUPS
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -36,20 +37,20 @@ def _run(store, instance):
 
 def _status(instance, check=VERDICT):
     """Every report's verdict status, over the per-year verdict assets."""
-    infos = instance.event_log_storage.get_asset_check_partition_info([dg.AssetCheckKey(verdicts_key(b), check) for b in BUCKETS])
+    infos = instance.event_log_storage.get_asset_check_partition_info([dg.AssetCheckKey(s.key, check) for s in current_layout().shards])
     return {i.partition_key: (i.latest_execution_status.value, i.is_current) for i in infos if i.partition_key is not None}
 
 
 def _partitions(instance) -> set[str]:
-    return {k for b in BUCKETS for k in instance.get_dynamic_partitions(PARTITIONS[b].name)}
+    return {k for s in current_layout().shards for k in instance.get_dynamic_partitions(s.partitions_name)}
 
 
 def _latest_page(instance, store, key):
     """The report's page: the latest materialization of its partition on its year's asset."""
     con = duckdb.connect(store.db_path, read_only=True)
-    year = con.execute("SELECT year FROM reports WHERE partition_key = ?", [key]).fetchone()[0]
+    year, code = con.execute("SELECT year, division_code FROM reports WHERE partition_key = ?", [key]).fetchone()
     con.close()
-    return instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=verdicts_key(bucket_of(year)), asset_partitions=[key]),
+    return instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=current_layout().shard_of(year, code).key, asset_partitions=[key]),
                                            limit=1).records[0].asset_materialization
 
 
@@ -76,7 +77,7 @@ def test_definitions_show_the_pipeline():
             "report_sections", "check_results", "applications_wide", "failing_checks", "review_queue", "report_verdicts"} <= keys
     graph = defs.resolve_asset_graph()
     assert dg.AssetKey("check_results") in graph.get(REPORT_VERDICTS).parent_keys
-    assert REPORT_VERDICTS in graph.get(verdicts_key("2023")).parent_keys and verdicts_key("other") in keys_of(graph)
+    assert REPORT_VERDICTS in graph.get(dg.AssetKey("report_verdicts_2023")).parent_keys and dg.AssetKey("report_verdicts_other") in keys_of(graph)
     assert bucket_of(2023) == "2023" and bucket_of(2017) == bucket_of(None) == "other"
 
 
@@ -185,8 +186,51 @@ def test_a_year_asset_republishes_a_report_from_the_store(env):
     _run(store, instance)
     key = _key(store, SHENZHEN_JUSTICE)
     before = _latest_page(instance, store, key)
-    year_asset = next(a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and verdicts_key("2023") in a.keys)
+    year_asset = next(a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and dg.AssetKey("report_verdicts_2023") in a.keys)
     result = dg.materialize([year_asset], partition_key=key, instance=instance, resources={"govreport": store})
     assert result.success
     assert _latest_page(instance, store, key).metadata["verdict"].value == before.metadata["verdict"].value
     assert _status(instance)[key] == ("FAILED", True)  # the new evaluation targets the new page
+
+
+def test_a_province_store_is_cut_by_year_and_city(env, monkeypatch):
+    """GOVREPORT_VERDICT_REGIONS=广东省: one verdict asset per year and city (assets/shards.py), so
+    a check list holds a city's year, not a province's. Switching from per-year assets moves each
+    report's verdict to its city's asset, current at once (Missing 0), and the store-wide table
+    links each year and city to its failing reports."""
+    from assets.definitions import build_defs
+    from assets.shards import REGIONS_ENV, parse_regions
+
+    drop, store, instance = env
+    _run(store, instance)  # one asset per year first
+    key = _key(store, SHENZHEN_JUSTICE)
+    assert key in instance.get_dynamic_partitions("reports_2023")
+    monkeypatch.setenv(REGIONS_ENV, "广东省")
+    layout = current_layout()
+    assert ("440300", "深圳市") in layout.regions and ("440000", "广东省") in layout.regions
+    province_defs = build_defs()
+    shenzhen_2023 = dg.AssetKey(["report_verdicts_2023", "440300"])
+    assets = {k for a in province_defs.assets if isinstance(a, dg.AssetsDefinition) for k in a.keys}
+    assert shenzhen_2023 in assets and dg.AssetKey("report_verdicts_2023") not in assets
+    spec = province_defs.resolve_asset_graph().get(shenzhen_2023)
+    assert spec.description.startswith("深圳市") and spec.metadata["region"] == "深圳市 (440300)"
+    result = province_defs.resolve_job_def("ingest_drop_folder").execute_in_process(instance=instance, resources={"govreport": store})
+    assert result.success
+    assert key in instance.get_dynamic_partitions("reports_2023_440300")
+    # every report on exactly one asset of the new layout, each with a current verdict
+    per_shard = {s: set(instance.get_dynamic_partitions(s.partitions_name)) for s in layout.shards}
+    keys = [k for ks in per_shard.values() for k in ks]
+    assert len(keys) == len(set(keys)) == 4
+    assert {s.region for s, ks in per_shard.items() if ks} >= {"440300", "other"}  # the Shanghai office: outside Guangdong
+    status = _status(instance)
+    assert set(status) == set(keys) and all(current for _, current in status.values())
+    assert status[key] == ("FAILED", True)
+    page = _latest_page(instance, store, key)
+    assert page.metadata["organ"].value == "深圳市司法局"
+    # the store-wide table: per year and city, linked to the failing list (the key's parts URL-encoded)
+    by_year = [m for m in result.get_asset_materialization_events() if m.asset_key == REPORT_VERDICTS][0].materialization.metadata["by_year"].value
+    assert "report_verdicts_2023/440300 (深圳市)" in by_year
+    assert "/assets/report_verdicts_2023/440300?view=checks&checkDetail=verdict&status=EXECUTION_FAILED,FAILED,MISSING" in by_year
+    # a name that could be several places is refused with the candidates, not guessed
+    with pytest.raises(ValueError, match="320106 江苏省南京市鼓楼区"):
+        parse_regions("鼓楼区")

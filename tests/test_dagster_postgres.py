@@ -116,7 +116,8 @@ def test_verdicts_are_written_in_batches_with_the_same_result(pg_home, tmp_path)
 
     from assets.definitions import defs
     from assets.instance_storage import PartitionSetPostgresEventLogStorage
-    from assets.verdicts import BUCKETS, PARTITIONS, VERDICT, verdicts_key
+    from assets.shards import current_layout
+    from assets.verdicts import VERDICT
     from tests.test_dagster import FIXTURES, SHENZHEN_JUSTICE, _key, _latest_page, _partitions, _status
 
     names = ["000_9fd4f163df564d66.txt", "003_b373f949265f094e.txt", SHENZHEN_JUSTICE, "shanghai_office_2019.html",
@@ -138,7 +139,8 @@ def test_verdicts_are_written_in_batches_with_the_same_result(pg_home, tmp_path)
     partitioned = _partitions(instance)
     assert len(partitioned) == 5
     # a year's pages go in one write, then its verdicts in another; a year of one report is one event each
-    per_year = [len(instance.get_dynamic_partitions(PARTITIONS[b].name)) for b in BUCKETS]
+    shards = current_layout().shards
+    per_year = [len(instance.get_dynamic_partitions(s.partitions_name)) for s in shards]
     batches = [b for b in batches if b]  # Dagster's own batch of planned events (the run's assets) has no partition
     assert sorted(len(b) for b in batches) == sorted([n for n in per_year if n > 1] * 2) and all(len(set(b)) == 1 for b in batches)
     assert len([t for t, key in single if key]) == 2 * per_year.count(1)
@@ -147,15 +149,15 @@ def test_verdicts_are_written_in_batches_with_the_same_result(pg_home, tmp_path)
     assert set(status) == set(partitioned) and all(current for _, current in status.values())
     assert status[_key(store, SHENZHEN_JUSTICE)] == ("FAILED", True)
     # each year's asset record follows its own last page (a batch spanning years is split per asset)
-    years = {verdicts_key(b) for b in BUCKETS if instance.get_materialized_partitions(verdicts_key(b))}
+    years = {s.key for s in shards if instance.get_materialized_partitions(s.key)}
     assert len(years) >= 3
     for rec in instance.get_asset_records(list(years)):
         last = rec.asset_entry.last_materialization_record
         assert last is not None and last.partition_key in partitioned and last.asset_key == rec.asset_entry.asset_key
     # each verdict targets the latest page of its report
     key = _key(store, SHENZHEN_JUSTICE)
-    page = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=verdicts_key("2023"), asset_partitions=[key]), limit=1).records[0]
-    check = dg.AssetCheckKey(verdicts_key("2023"), VERDICT)
+    page = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=dg.AssetKey("report_verdicts_2023"), asset_partitions=[key]), limit=1).records[0]
+    check = dg.AssetCheckKey(dg.AssetKey("report_verdicts_2023"), VERDICT)
     info = [i for i in storage.get_asset_check_partition_info([check]) if i.partition_key == key][0]
     assert info.latest_target_materialization_storage_id == page.storage_id
     assert "FAILS" in _latest_page(instance, store, key).metadata["verdict"].value

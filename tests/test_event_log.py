@@ -12,7 +12,8 @@ from dagster._core.events import DagsterEventType
 from assets.definitions import defs
 from assets.event_log import ProvinceScaleSqliteEventLogStorage, sqlite_instance_yaml
 from assets.resources import GovReportStore
-from assets.verdicts import BUCKETS, PARTITIONS, VERDICT, verdicts_key
+from assets.shards import current_layout
+from assets.verdicts import VERDICT
 from tests.test_dagster import FIXTURES, SHENZHEN_JUSTICE, _key, _latest_page, _partitions, _status
 
 NAMES = ["000_9fd4f163df564d66.txt", "003_b373f949265f094e.txt", SHENZHEN_JUSTICE, "shanghai_office_2019.html", "pingtan_2017.txt"]
@@ -28,24 +29,25 @@ def _instance(root, ours: bool):
 def _what_a_reviewer_reads(instance, store) -> dict:
     partitions = _partitions(instance)
     pages = {k: (p.description, p.metadata["verdict"].value) for k in partitions for p in [_latest_page(instance, store, k)]}
-    infos = instance.event_log_storage.get_asset_check_partition_info([dg.AssetCheckKey(verdicts_key(b), VERDICT) for b in BUCKETS])
+    shards = current_layout().shards
+    infos = instance.event_log_storage.get_asset_check_partition_info([dg.AssetCheckKey(s.key, VERDICT) for s in shards])
     targets_latest = {}
     for i in infos:
         page = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=i.check_key.asset_key, asset_partitions=[i.partition_key]),
                                                limit=1).records[0]
         targets_latest[i.partition_key] = i.latest_target_materialization_storage_id == page.storage_id
     years = {}  # each year's asset record follows its newest page (which report is last varies from run to run)
-    for b in BUCKETS:
-        rec = instance.get_asset_records([verdicts_key(b)])
+    for s in shards:
+        rec = instance.get_asset_records([s.key])
         last = rec[0].asset_entry.last_materialization_record if rec else None
-        newest = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=verdicts_key(b)), limit=1).records
-        years[b] = last.storage_id == newest[0].storage_id if last else not newest
+        newest = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=s.key), limit=1).records
+        years[s.name] = last.storage_id == newest[0].storage_id if last else not newest
     states = {}
-    for b in BUCKETS:
-        check = dg.AssetCheckKey(verdicts_key(b), VERDICT)
+    for s in shards:
+        check = dg.AssetCheckKey(s.key, VERDICT)
         with partition_loading_context(dynamic_partitions_store=instance):  # as the webserver calls it
-            state = instance.event_log_storage.get_asset_check_state([(check, PARTITIONS[b])])[check]
-        states[b] = {status.value: sorted(subset.value.get_partition_keys()) for status, subset in state.subsets.items() if not subset.is_empty}
+            state = instance.event_log_storage.get_asset_check_state([(check, current_layout().partitions[s])])[check]
+        states[s.name] = {status.value: sorted(subset.value.get_partition_keys()) for status, subset in state.subsets.items() if not subset.is_empty}
     return {"partitions": partitions, "status": _status(instance), "pages": pages, "targets_latest": targets_latest,
             "year_records": years, "check_states": states}
 

@@ -59,28 +59,31 @@ def dagster_path(drop: Path, db: Path, home: Path) -> tuple[float, float, int]:
     tick_and_run(cursor)
     one_new = time.perf_counter() - t1
     (drop / new.name).unlink()  # the next instance's run sees the same folder
-    from assets.verdicts import BUCKETS, PARTITIONS
-    partitions = sum(len(instance.get_dynamic_partitions(PARTITIONS[b].name)) for b in BUCKETS)
+    from assets.shards import current_layout
+    partitions = sum(len(instance.get_dynamic_partitions(s.partitions_name)) for s in current_layout().shards)
     instance.dispose()
     return whole, one_new, partitions
 
 
-def largest_year(db: Path) -> tuple[str, str]:
-    """(the verdict asset with the most reports, an organ with a failing report in it): the worst case a reviewer opens."""
+def largest_shard(db: Path):
+    """(the verdict asset with the most reports, an organ with a failing report in it, its reports): the worst case a reviewer opens."""
     import duckdb
 
-    from assets.verdicts import bucket_of
+    from assets.shards import current_layout
+    layout = current_layout()
     con = duckdb.connect(str(db), read_only=True)
     try:
-        years = con.execute("SELECT year, count(*) FROM reports GROUP BY year").fetchall()
-        counts: dict[str, int] = {}
-        for year, n in years:
-            counts[bucket_of(year)] = counts.get(bucket_of(year), 0) + n
-        bucket = max(counts, key=counts.get)
-        organ = con.execute("SELECT organ FROM review_queue WHERE year::VARCHAR = ? AND organ IS NOT NULL LIMIT 1", [bucket]).fetchone()
+        counts: dict = {}
+        for year, code, n in con.execute("SELECT year, division_code, count(*) FROM reports GROUP BY ALL").fetchall():
+            shard = layout.shard_of(year, code)
+            counts[shard] = counts.get(shard, 0) + n
+        shard = max(counts, key=counts.get)
+        organs = con.execute("SELECT r.organ, r.year, r.division_code FROM review_queue q JOIN reports r USING (partition_key) "
+                             "WHERE r.organ IS NOT NULL ORDER BY r.partition_key").fetchall()
+        organ = next((o for o, y, c in organs if layout.shard_of(y, c) == shard), "")
     finally:
         con.close()
-    return bucket, organ[0] if organ else ""
+    return shard, organ, counts[shard]
 
 
 class _PgWatch:
@@ -137,8 +140,8 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str, trace: Path | None 
 
     from assets.verdicts import failing_reports_link
 
-    bucket, organ = largest_year(db)
-    year_asset = f"/assets/report_verdicts_{bucket}"
+    shard, organ, n_reports = largest_shard(db)
+    year_asset, bucket, name = shard.ui_path, shard.year, shard.title
     env = {**os.environ, "DAGSTER_HOME": str(home), "GOVREPORT_DROP_DIR": str(drop), "GOVREPORT_DB": str(db)}
     proc, base = dagster_dev.start(env, subprocess.DEVNULL)
     out: dict[str, str] = {}
@@ -180,7 +183,7 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str, trace: Path | None 
                 return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]
                         if m["name"] in ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration", "Nodes", "LayoutCount")}
             page.goto(base + year_asset)  # warm-up: code server, first-visit dialog
-            page.get_by_text(f"report_verdicts_{bucket}").first.wait_for()
+            page.get_by_text(shard.key.path[-1]).first.wait_for()
             try:
                 page.get_by_role("button", name="Skip").click(timeout=5000)
             except Exception:  # noqa: BLE001
@@ -215,17 +218,17 @@ def page_loads(drop: Path, db: Path, home: Path, shots: str, trace: Path | None 
                 # the list truncates long keys in the middle; a hidden copy measures them
                 page.get_by_text(f"{bucket}·{organ[:4]}", exact=False).filter(visible=True).first.click()
                 page.get_by_text("source_path", exact=True).first.wait_for()
-            timed(f"a report found by organ (`report_verdicts_{bucket}` → Partitions → filter → the report)", f"{year_asset}?view=partitions",
+            timed(f"a report found by organ (`{name}` → Partitions → filter → the report)", f"{year_asset}?view=partitions",
                   "Partitions Selected", find_by_organ)
-            timed(f"the year's Checks tab (`report_verdicts_{bucket}`)", f"{year_asset}?view=checks", "verdict")
+            timed(f"the asset's Checks tab (`{name}`)", f"{year_asset}?view=checks", "verdict")
 
             def open_partitions():
                 page.get_by_text("Partitions", exact=True).last.click()
                 page.get_by_text("Failed (").first.wait_for()
-            timed(f"pass/fail per report (`verdict` → Partitions, {bucket})", f"{year_asset}?view=checks&checkDetail=verdict", "Execution history",
+            timed(f"pass/fail per report (`verdict` → Partitions, {name}: {n_reports} reports)", f"{year_asset}?view=checks&checkDetail=verdict", "Execution history",
                   open_partitions)
             timed(f"failing reports per year (`verdict` → Partitions, only Failed and Missing ticked: the link on "
-                  f"`report_verdicts`, {bucket})", failing_reports_link(bucket),
+                  f"`report_verdicts`, {name})", failing_reports_link(shard),
                   "Execution history", open_partitions)
             if trace:
                 for again in ("second", "third"):
@@ -274,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", choices=("province", "generated"), default="province",
                     help="province: one report per body and year, years rolling on (generate.generate_province); "
                          "generated: bodies and years drawn independently (sessions 4-6 measured this one)")
+    ap.add_argument("--regions", default=None, help="GOVREPORT_VERDICT_REGIONS for the run (assets/shards.py); default: the province "
+                    "corpus's 12 cities (one verdict asset per year and city), none for --corpus generated; '' for one asset per year")
     ap.add_argument("--out", default="bench_out")
     ap.add_argument("--instances", default="postgres,sqlite", help=f"comma-separated, run in this order: {', '.join(INSTANCES)}")
     ap.add_argument("--pages", default="postgres,sqlite", help="comma-separated: the instances whose pages are timed in the browser ('' for none)")
@@ -285,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-cli", action="store_true", help="do not run the command line first (at 50,000 reports: the Dagster path and the pages only)")
     ap.add_argument("--pages-of", metavar="WORK", help="only time the pages again, on the PostgreSQL instance a previous run left in WORK")
     args = ap.parse_args(argv)
+    from assets.shards import REGIONS_ENV
+    from pipeline.devtools.generate import PLACES
+    regions = args.regions if args.regions is not None else (",".join(PLACES) if args.corpus == "province" else "")
+    os.environ[REGIONS_ENV] = regions  # before the definitions load; `dagster dev` inherits it
     if args.pages_of:
         from tests_ui import postgres_local
         work = Path(args.pages_of)
