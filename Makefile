@@ -50,7 +50,7 @@ bench-pdf: $(STAMP) ## PDF pages per second (corpus PDF and 20 generated PDFs), 
 UI_PORT      ?= 3000
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-ui: $(STAMP) ## Dagster UI on http://127.0.0.1:$(UI_PORT); Ctrl-C stops it (UI_PORT, DAGSTER_HOME may be set)
+ui: $(STAMP) ## Dagster UI on http://127.0.0.1:$(UI_PORT); Ctrl-C stops it (UI_PORT, DAGSTER_HOME, GOVREPORT_VERDICT_REGIONS may be set)
 	$(PY) -m assets.event_log $(DAGSTER_HOME)
 	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -w workspace.yaml -p $(UI_PORT)
 

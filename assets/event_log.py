@@ -67,7 +67,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from dagster._core.storage.asset_check_state import AssetCheckState, _process_run_statuses
 from dagster._core.storage.dagster_run import FINISHED_STATUSES, RunsFilter
 from dagster._core.storage.event_log import SqliteEventLogStorage
-from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, DynamicPartitionsTable, SqlEventLogStorageTable
 from sqlalchemy.dialects import sqlite
 
 CACHE_SECONDS = 2.0
@@ -107,6 +107,22 @@ class ProvinceScaleEventLog:
     def _forget(self, partitions_def_name: str) -> None:
         with self._partition_lock:
             self._partition_sets.pop(partitions_def_name, None)
+
+    def dynamic_partitions_of(self, names: Sequence[str]) -> dict[str, list[str]]:
+        """The keys of many dynamic partitions definitions in one query (each in insertion order,
+        as `get_dynamic_partitions` gives them): the run's partition sync asks for every verdict
+        asset's, 169–300 of them in a store cut by region, one query and connection each otherwise."""
+        out: dict[str, list[str]] = {n: [] for n in names}
+        if not names:
+            return out
+        self._check_partitions_table()
+        query = (db.select(DynamicPartitionsTable.c.partitions_def_name, DynamicPartitionsTable.c.partition)
+                 .where(DynamicPartitionsTable.c.partitions_def_name.in_(list(names)))
+                 .order_by(DynamicPartitionsTable.c.id))
+        with self.index_connection() as conn:
+            for name, key in conn.execute(query).fetchall():
+                out[name].append(key)
+        return out
 
     def has_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> bool:
         return partition_key in self._keys(partitions_def_name)

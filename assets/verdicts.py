@@ -87,9 +87,16 @@ def sync_partitions(instance: dg.DagsterInstance, db_path: str, layout: VerdictL
     whose report is gone (or went to another asset: a year or region read differently)."""
     layout = layout or current_layout()
     added_all, gone_all = [], []
-    for shard, in_store in store_keys(db_path, layout).items():
+    wanted = store_keys(db_path, layout)
+    names = [s.partitions_name for s in wanted]
+    storage = instance.event_log_storage
+    if hasattr(storage, "dynamic_partitions_of"):  # assets/event_log.py: one query for every asset
+        existing_of = storage.dynamic_partitions_of(names)
+    else:
+        existing_of = {n: instance.get_dynamic_partitions(n) for n in names}
+    for shard, in_store in wanted.items():
         name = shard.partitions_name
-        existing = set(instance.get_dynamic_partitions(name))
+        existing = set(existing_of[name])
         added, gone = sorted(in_store - existing), sorted(existing - in_store)
         if added:
             instance.add_dynamic_partitions(name, added)

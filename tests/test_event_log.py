@@ -73,6 +73,9 @@ def _run_twice(root, ours: bool):
         result = job.execute_in_process(instance=instance, resources={"govreport": store})
         assert result.success
         views.append(_what_a_reviewer_reads(instance, store))
+        if ours:  # the partition sync's one query reads what Dagster's one-definition reads do
+            names = [s.partitions_name for s in current_layout().shards]
+            assert storage.dynamic_partitions_of(names) == {n: list(instance.get_dynamic_partitions(n)) for n in names}
         run_log = [e.dagster_event for e in instance.all_logs(result.run_id) if e.is_dagster_event]
         logs.append(sorted((e.event_type_value, str(e.asset_key), e.partition or getattr(e.event_specific_data, "partition", None) or "")
                            for e in run_log if e.event_type in (DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_CHECK_EVALUATION)))
