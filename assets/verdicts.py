@@ -34,9 +34,9 @@ from dagster._core.events import DagsterEvent, DagsterEventBatchMetadata, Dagste
 
 from pipeline.store.db import connect, sql
 
-from .shards import Shard, VerdictLayout, current_layout
 from .findings import ReportFindings, findings_md, md_table, numbers_line, read_findings, want_table
 from .resources import GovReportStore
+from .shards import Shard, VerdictLayout, current_layout
 
 REPORT_VERDICTS = dg.AssetKey("report_verdicts")  # store-wide, unpartitioned
 VERDICT = "verdict"
