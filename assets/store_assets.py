@@ -68,7 +68,7 @@ TABLE_CHECKS = [
     dg.AssetCheckSpec("no_stale_waivers", asset="stale_waivers", description="Every waiver still matches a failing check."),
     dg.AssetCheckSpec("no_unreviewed_errors", asset="review_queue", description="No report has an unwaived error-level finding (the queue is empty)."),
     dg.AssetCheckSpec(VERDICT, asset="report_verdicts", description="Whole store: passed when no report fails a check at error "
-                      "level unwaived, whatever the last run touched; per-report verdicts on the per-year assets (report_verdicts_2023 …)."),
+                      "level unwaived, whatever the last run touched; per-report verdicts on the verdict assets (report_verdicts_2023 …, see by_year)."),
     *[dg.AssetCheckSpec(group, asset="check_results", description=f"Whole store: {GROUP_DESCRIPTIONS[group]} Lists the reports that fail.")
       for group in REVIEW_GROUPS],
 ]

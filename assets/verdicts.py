@@ -243,7 +243,7 @@ def store_verdict(con, queue_md: str) -> tuple[bool, dict, str]:
     a check at error level, unwaived — whatever the last run touched."""
     counts = store_counts(con)
     description = (f"whole store: {counts['reports_to_review']} of {counts['reports_in_store']} reports fail at error level, "
-                   f"{counts['reports_warn_only']} more only warn; per-report verdicts on the per-year assets (report_verdicts_2023 …)")
+                   f"{counts['reports_warn_only']} more only warn; per-report verdicts on the assets in by_year (report_verdicts_2023 …)")
     return counts["reports_to_review"] == 0, {**counts, "by_year": dg.MetadataValue.md(by_year_md(con) or "no reports"),
                                                "review_queue": dg.MetadataValue.md(queue_md)}, description
 

@@ -8,6 +8,7 @@ to ui_shots/ (look at them). Page-load times are printed and written to ui_shots
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -49,16 +50,18 @@ def _successful_runs(home: Path) -> int:
     return int(out.stdout.strip() or 0)
 
 
-@pytest.fixture(scope="module")
-def dagster_ui(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ui")
+@contextlib.contextmanager
+def running_ui(root: Path, extra_env: dict[str, str] | None = None):
+    """`dagster dev` on a fresh SQLite home over a drop folder of the real fixtures, after the
+    sensor's first ingest run; `extra_env` for the code location (e.g. GOVREPORT_VERDICT_REGIONS)."""
     home, drop = root / "home", root / "drop"
     home.mkdir()
     from assets.event_log import sqlite_instance_yaml
     (home / "dagster.yaml").write_text(sqlite_instance_yaml(home))  # what `make ui` writes
     shutil.copytree(FIXTURES, drop)
     env = {**os.environ, "DAGSTER_HOME": str(home), "GOVREPORT_DROP_DIR": str(drop),
-           "GOVREPORT_DB": str(root / "data" / "govreport.duckdb"), "GOVREPORT_WAIVERS": str(root / "waivers.csv")}
+           "GOVREPORT_DB": str(root / "data" / "govreport.duckdb"), "GOVREPORT_WAIVERS": str(root / "waivers.csv"),
+           **(extra_env or {})}
     dagster = str(Path(sys.executable).with_name("dagster"))
     log = open(root / "dagster.log", "w")
     proc, base = dagster_dev.start(env, log)
@@ -72,6 +75,12 @@ def dagster_ui(tmp_path_factory):
     finally:
         dagster_dev.stop(proc, timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def dagster_ui(tmp_path_factory):
+    with running_ui(tmp_path_factory.mktemp("ui"), {"GOVREPORT_VERDICT_REGIONS": ""}) as ui:
+        yield ui
 
 
 def _reachable(urllib_request, base: str) -> bool:
