@@ -197,18 +197,23 @@ def test_the_store_wide_verdict_links_each_year_to_its_failing_reports(dagster_u
     page.get_by_text("verdict", exact=True).first.click()
     page.get_by_text("whole store", exact=False).first.wait_for()
     page.get_by_text("[Show Markdown]").first.click()  # by_year, the first table of the check's metadata
-    dialog = page.get_by_role("dialog")
-    row = dialog.get_by_role("row").filter(has_text="report_verdicts_2023")
-    row.get_by_role("link", name="open").click()
-    page.wait_for_url("**/report_verdicts_2023?*status=*")
-    page.get_by_text("Execution history").first.wait_for()
-    page.get_by_text("Partitions", exact=True).last.click()
-    page.get_by_text("Failed (3)").first.wait_for()
-    page.wait_for_timeout(500)
-    body = page.inner_text("body")
-    assert "3 Partitions Selected" in body and "Passed (" in body, body[:2000]
+    body = follow_failing_reports_link(page, "report_verdicts_2023", "**/report_verdicts_2023?*status=*")
+    assert "Failed (3)" in body and "3 Partitions Selected" in body and "Passed (" in body, body[:2000]
     assert page.get_by_text("2023·深圳市司", exact=False).filter(visible=True).count() >= 1
     page.screenshot(path=SHOTS / "05c_failing_reports_of_a_year.png")
+
+
+def follow_failing_reports_link(page, asset_label: str, url_glob: str) -> str:
+    """From the open `by_year` dialog: follow the asset's `open` link, open *Partitions*, wait for
+    the status counts; the page's text."""
+    row = page.get_by_role("dialog").get_by_role("row").filter(has_text=asset_label)
+    row.get_by_role("link", name="open").click()
+    page.wait_for_url(url_glob)
+    page.get_by_text("Execution history").first.wait_for()
+    page.get_by_text("Partitions", exact=True).last.click()
+    page.get_by_text("Failed (").first.wait_for()
+    page.wait_for_timeout(500)
+    return page.inner_text("body")
 
 
 def _check_markdown_names(page, base: str, asset: str, check: str, shot: str, name: str) -> None:

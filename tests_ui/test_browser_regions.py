@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests_ui.test_browser import SHOTS, _dismiss_dialogs, _open, page, running_ui  # noqa: F401 - `page` is a fixture
+from tests_ui.test_browser import SHOTS, _dismiss_dialogs, _open, follow_failing_reports_link, page, running_ui  # noqa: F401 - `page` is a fixture
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +25,8 @@ def test_a_province_cut_by_city_links_each_city_year_to_its_failing_reports(dags
     dialog.get_by_text("report_verdicts_2023/440300 (深圳市)").first.wait_for()
     page.wait_for_timeout(800)  # the dialog fades in
     page.screenshot(path=SHOTS / "08_regions_by_year.png")
-    row = dialog.get_by_role("row").filter(has_text="report_verdicts_2023/440300 (深圳市)")
-    row.get_by_role("link", name="open").click()
-    page.wait_for_url("**/report_verdicts_2023/440300?*status=*")
-    page.get_by_text("Execution history").first.wait_for()
-    page.get_by_text("Partitions", exact=True).last.click()
-    page.get_by_text("Failed (").first.wait_for()
-    page.wait_for_timeout(500)
-    body = page.inner_text("body")
-    assert "440300" in body and "Missing (0)" in body, body[:2000]
+    body = follow_failing_reports_link(page, "report_verdicts_2023/440300 (深圳市)", "**/report_verdicts_2023/440300?*status=*")
+    assert "440300" in body and "Failed (2)" in body and "Missing (0)" in body, body[:2000]
     assert page.get_by_text("2023·深圳市司", exact=False).filter(visible=True).count() >= 1
     assert "红谷滩" not in body  # 2023's failing report of another province: on report_verdicts_2023/other
     page.screenshot(path=SHOTS / "08b_regions_failing_reports_of_a_city.png")
