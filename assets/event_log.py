@@ -71,6 +71,7 @@ from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, Dy
 from sqlalchemy.dialects import sqlite
 
 CACHE_SECONDS = 2.0
+IN_CHUNK = 500  # values per IN (...) list: SQLite's bound-variable limit
 BATCH_SIZE = "1000"
 os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
 
@@ -234,10 +235,10 @@ class ProvinceScaleEventLog:
         the event log's columns (no event is deserialized): what a check evaluation targets."""
         t = SqlEventLogStorageTable
         out: dict[str, tuple[int, str, float]] = {}
-        for i in range(0, len(partitions), 500):  # SQLite's bound-variable limit
+        for i in range(0, len(partitions), IN_CHUNK):
             latest = (db.select(t.c.partition, db.func.max(t.c.id).label("id"))
                       .where(t.c.asset_key == asset_key.to_string(), t.c.dagster_event_type == _MAT.value,
-                             t.c.partition.in_(partitions[i: i + 500]))
+                             t.c.partition.in_(partitions[i: i + IN_CHUNK]))
                       .group_by(t.c.partition).subquery())
             query = db.select(t.c.partition, t.c.id, t.c.run_id, t.c.timestamp).join(latest, t.c.id == latest.c.id)
             with self.index_connection() as conn:

@@ -1,8 +1,8 @@
 """Which verdict asset holds a report: one per report year, or one per year and region.
 
 Dagster's UI draws every partition of a check's *Partitions* tab (docs/dagster-check-partitions-
-list.md): about 1 ms of the browser's time per report, so a year of a province (2,000 reports in
-a 10,000-report store, 8,500 at 50,000) takes 4.5–9 s to list. A province's office reviews a
+list.md), so listing a year of a province took 4.5–4.8 s at 1,989 reports (a 10,000-report store)
+and 8.1–8.9 s at 8,539 (50,000), against 2.2–2.9 s for a city's year of 230 (README, Benchmark). A province's office reviews a
 year city by city, so the store can be cut that way: with `GOVREPORT_VERDICT_REGIONS` set, each
 report year gets one verdict asset per region — `report_verdicts_2023 / 440300` (深圳市: the
 division code, as Dagster's names are ASCII), partitions `reports_2023_440300` — and the asset catalog shows a folder per year with a few hundred reports
@@ -90,7 +90,8 @@ class VerdictLayout:
 
     def __init__(self, regions: tuple[tuple[str, str], ...] = ()):
         self.regions = regions  # (division code, label), in the order given
-        self._codes = {code: label for code, label in regions}
+        self._codes = dict(regions)
+        self._region_of: dict[str | None, tuple[str, str]] = {}  # per division code met: a few thousand at most
 
     @cached_property
     def shards(self) -> list[Shard]:
@@ -104,23 +105,24 @@ class VerdictLayout:
 
     def region_of(self, division_code: str | None) -> tuple[str, str]:
         """The most specific listed division a code lies in, else (`other`, 其他地区)."""
-        return _region_of(self, division_code)
+        hit = self._region_of.get(division_code)
+        if hit is None:
+            hit = self._region_of[division_code] = self._walk_up(division_code)
+        return hit
+
+    def _walk_up(self, division_code: str | None) -> tuple[str, str]:
+        c = division_code if division_code in gazetteer().by_code else None
+        while c:
+            if c in self._codes:
+                return c, self._codes[c]
+            c = parent_of(c)
+        return OTHER, OTHER_REGION_LABEL
 
     def shard_of(self, year, division_code: str | None = None) -> Shard:
         if not self.regions:
             return Shard(bucket_of(year))
         code, label = self.region_of(division_code)
         return Shard(bucket_of(year), code, label)
-
-
-@lru_cache(maxsize=65536)
-def _region_of(layout: VerdictLayout, division_code: str | None) -> tuple[str, str]:
-    c = division_code if division_code in gazetteer().by_code else None
-    while c:
-        if c in layout._codes:
-            return c, layout._codes[c]
-        c = parent_of(c)
-    return OTHER, OTHER_REGION_LABEL
 
 
 def parse_regions(text: str) -> tuple[tuple[str, str], ...]:

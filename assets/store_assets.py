@@ -179,7 +179,7 @@ def govreport_store(context: dg.AssetExecutionContext, govreport: GovReportStore
         waivers = summary.waivers
         changed = waivers.changed_report_ids if waivers else set()
         # a partition new to its asset gets its verdict even when its report did not change: the
-        # report moved (GOVREPORT_VERDICT_REGIONS changed), or an earlier run stopped before publishing
+        # report moved to another verdict asset (GOVREPORT_VERDICT_REGIONS changed)
         moved = set(report_ids_of(db, added))
         published = publish_verdicts(context, db, sorted(set(summary.report_ids) | set(summary.continuity_report_ids) | changed | moved),
                                      govreport.resolved_drop_dir())

@@ -82,12 +82,11 @@ def store_keys(db_path: str, layout: VerdictLayout) -> dict[Shard, set[str]]:
     return out
 
 
-def sync_partitions(instance: dg.DagsterInstance, db_path: str, layout: VerdictLayout | None = None) -> tuple[list[str], list[str]]:
+def sync_partitions(instance: dg.DagsterInstance, db_path: str) -> tuple[list[str], list[str]]:
     """Make each verdict asset's partitions its reports in the store: add new keys, delete keys
     whose report is gone (or went to another asset: a year or region read differently)."""
-    layout = layout or current_layout()
     added_all, gone_all = [], []
-    wanted = store_keys(db_path, layout)
+    wanted = store_keys(db_path, current_layout())
     names = [s.partitions_name for s in wanted]
     storage = instance.event_log_storage
     if hasattr(storage, "dynamic_partitions_of"):  # assets/event_log.py: one query for every asset
@@ -158,12 +157,11 @@ def _log_events(context, events: list, batched: bool) -> None:
             DagsterEvent.from_step(DagsterEventType.ASSET_CHECK_EVALUATION, step, e, message, meta)
 
 
-def publish_verdicts(context, db_path: str, report_ids: list[str], drop_dir: str | None = None,
-                     layout: VerdictLayout | None = None) -> int:
+def publish_verdicts(context, db_path: str, report_ids: list[str], drop_dir: str | None = None) -> int:
     """Log each report's materialization on its verdict asset, then its verdict evaluation
     against it. Returns the number of reports published. With `drop_dir`, failing checks of
     OCR'd reports show the pictures of their cells."""
-    layout = layout or current_layout()
+    layout = current_layout()
     t0 = time.perf_counter()
     batched = bool(getattr(context.instance.event_log_storage, "writes_verdict_batches", False))
     found = read_findings(db_path, sorted(set(report_ids)), drop_dir)
@@ -218,9 +216,9 @@ def store_counts(con) -> dict[str, int]:
     }
 
 
-def by_year_md(con, layout: VerdictLayout | None = None) -> str:
+def by_year_md(con) -> str:
     """Per verdict asset: reports, to review, warn only, and a link to its failing reports — where to go next."""
-    layout = layout or current_layout()
+    layout = current_layout()
     rows = con.execute("""
         WITH r AS (SELECT report_id, year, division_code, report_id IN (SELECT report_id FROM review_queue) AS queued,
                           report_id IN (SELECT report_id FROM failing_checks WHERE NOT waived) AS failing FROM reports)
@@ -282,7 +280,8 @@ def _shard_verdicts(shard: Shard, partitions: dg.DynamicPartitionsDefinition) ->
     return _asset
 
 
-def verdict_assets(layout: VerdictLayout | None = None) -> list[dg.AssetsDefinition]:
-    """One asset per shard of the layout (GOVREPORT_VERDICT_REGIONS, assets/shards.py)."""
-    layout = layout or current_layout()
+def verdict_assets() -> list[dg.AssetsDefinition]:
+    """One asset per shard of the current layout (GOVREPORT_VERDICT_REGIONS, assets/shards.py):
+    the layout the runs publish to, so definitions and verdicts cannot disagree."""
+    layout = current_layout()
     return [_shard_verdicts(s, layout.partitions[s]) for s in layout.shards]
